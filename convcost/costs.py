@@ -1,0 +1,429 @@
+"""The cost of one layer: output shape, parameters and multiply-accumulates.
+
+The counting convention, stated once (the README's "Conventions" section has worked
+examples):
+
+* A **MAC** is one multiply-accumulate, ``y += w * x`` ("mult-adds" in the MobileNet paper
+  and torchinfo). FLOPs are ``2 × MACs`` (optionally plus one per bias addition).
+* Counts are **per sample** (batch 1) and exact Python ints.
+* A convolution costs ``output positions × out_channels × (in_channels / groups) ×
+  kernel taps`` MACs, every tap counted, padded ones included (as PyTorch's
+  `FlopCounterMode` counts). A transposed convolution costs ``input positions ×
+  in_channels × (out_channels / groups) × kernel taps``. A dense layer costs
+  ``in_features × out_features``.
+* **Bias additions are not MACs**: they are counted apart, in `bias_adds` (one per output
+  element of a biased layer).
+* Batch norm, pooling, activations, reshapes and additions cost **0 MACs** here, as in
+  papers and as torchinfo counts pooling and activations. Tools that count them differently
+  are reproduced by the counting profiles of `convcost.conventions`.
+* **Parameters** are trainable weights and biases; batch norm's running mean and variance
+  are **non-trainable** parameters (Keras reports them so; PyTorch keeps them as buffers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import prod
+from typing import Any, Final, Literal, TypeAlias, TypeVar
+
+from convcost.errors import FieldError, ShapeMismatchError
+from convcost.layers import (
+    Activation,
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AvgPool,
+    BatchNorm,
+    Conv,
+    ConvTranspose,
+    DepthwiseSeparableConv,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    Layer,
+    Linear,
+    MaxPool,
+    SpatiallySeparableConv,
+    Upsample,
+    ZeroPad,
+)
+from convcost.shapes import Shape, expand, resolve_padding, window_output_size
+
+__all__ = ["KINDS", "Kind", "LayerCost", "Term", "conv_kind", "flops", "layer_cost"]
+
+Kind: TypeAlias = Literal[
+    "regular",  # a k×k convolution with groups = 1
+    "spatial",  # a convolution whose kernel is 1 on all axes but one (k×1, 1×k)
+    "pointwise",  # a 1×1 convolution, groups = 1
+    "depthwise",  # groups = in_channels
+    "grouped",  # any other grouping
+    "transposed",
+    "depthwise_separable",
+    "spatially_separable",
+    "dense",
+    "norm",
+    "pool",
+    "activation",
+    "reshape",  # flatten, dropout, padding, upsampling: no weights, no MACs
+    "add",  # element-wise sum of branches (residual connections)
+    "concat",
+]
+KINDS: Final[tuple[str, ...]] = Kind.__args__  # type: ignore[attr-defined]
+
+Term: TypeAlias = tuple[str, int]
+"""A named factor of a product, e.g. ``("k_h", 3)``: what `--explain` prints."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LayerCost:
+    """What one layer costs on one input shape.
+
+    `macs` is the product of `macs_terms` when they are given; the weight tensor holds
+    the product of `weight_terms`; `parts` are the sub-layers of a composite layer (the
+    depthwise and pointwise convolutions of a separable one), whose costs add up to this.
+    """
+
+    layer: Layer
+    kind: Kind
+    input_shape: Shape
+    output_shape: Shape
+    params: int = 0
+    non_trainable_params: int = 0
+    macs: int = 0
+    bias_adds: int = 0
+    macs_terms: tuple[Term, ...] = ()
+    weight_terms: tuple[Term, ...] = ()
+    parts: tuple[LayerCost, ...] = ()
+
+    @property
+    def total_params(self) -> int:
+        """Trainable plus non-trainable parameters (Keras's "Total params")."""
+        return self.params + self.non_trainable_params
+
+
+def flops(macs: int, bias_adds: int = 0, *, count_bias: bool = False) -> int:
+    """FLOPs: two per MAC, plus one per bias addition when `count_bias`."""
+    return 2 * macs + (bias_adds if count_bias else 0)
+
+
+_L = TypeVar("_L")
+_CostFunction: TypeAlias = Callable[[Any, Shape], LayerCost]
+_REGISTRY: dict[type, _CostFunction] = {}
+
+
+def _costs(*layer_types: type[_L]) -> Callable[[Callable[[_L, Shape], LayerCost]], Any]:
+    def register(function: Callable[[_L, Shape], LayerCost]) -> Callable[[_L, Shape], LayerCost]:
+        for layer_type in layer_types:
+            _REGISTRY[layer_type] = function
+        return function
+
+    return register
+
+
+def layer_cost(layer: Layer, input_shape: Shape) -> LayerCost:
+    """The cost of `layer` applied to one sample of `input_shape`."""
+    try:
+        cost_of = _REGISTRY[type(layer)]
+    except KeyError:
+        raise FieldError("layer", layer, "a convcost layer") from None
+    return cost_of(layer, input_shape)
+
+
+def _product(terms: tuple[Term, ...]) -> int:
+    return prod(value for _, value in terms)
+
+
+def _axis_names(ndim: int) -> tuple[str, ...]:
+    return ("D", "H", "W")[-ndim:] if ndim else ()
+
+
+def _spatial_input(layer: Layer, shape: Shape) -> None:
+    if shape.ndim == 0:
+        raise ShapeMismatchError(
+            f"{type(layer).__name__} needs an input with spatial sizes, got a flat vector "
+            f"of {shape.channels} features"
+        )
+
+
+def _window_output(
+    layer: Conv | MaxPool | AvgPool, shape: Shape, *, ceil_mode: bool = False
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The kernel and the output spatial sizes of a sliding-window layer."""
+    _spatial_input(layer, shape)
+    ndim = shape.ndim
+    kernel = expand("kernel_size", layer.kernel_size, ndim)
+    stride = expand("stride", layer.stride, ndim)  # type: ignore[arg-type]
+    dilation = expand("dilation", layer.dilation, ndim)
+    pads = resolve_padding(layer.padding, shape.spatial, kernel, stride, dilation)
+    sizes = tuple(
+        window_output_size(size, k, s, d, pad, ceil_mode=ceil_mode)
+        for size, k, s, d, pad in zip(shape.spatial, kernel, stride, dilation, pads)
+    )
+    return kernel, sizes
+
+
+def conv_kind(kernel: tuple[int, ...], groups: int, in_channels: int) -> Kind:
+    """Classify a convolution by its kernel and grouping."""
+    if groups > 1:
+        return "depthwise" if groups == in_channels else "grouped"
+    wide_axes = sum(k > 1 for k in kernel)
+    if wide_axes == 0:
+        return "pointwise"
+    if wide_axes == 1 and len(kernel) > 1:
+        return "spatial"
+    return "regular"
+
+
+def _check_groups(groups: int, in_channels: int) -> None:
+    if in_channels % groups:
+        raise ShapeMismatchError(f"groups={groups} does not divide in_channels={in_channels}")
+
+
+@_costs(Conv)
+def _conv(layer: Conv, x: Shape) -> LayerCost:
+    kernel, out_sizes = _window_output(layer, x)
+    _check_groups(layer.groups, x.channels)
+    y = Shape(layer.out_channels, out_sizes)
+    axes = _axis_names(x.ndim)
+    weight_terms = (
+        *((f"k_{axis.lower()}", k) for axis, k in zip(axes, kernel)),
+        ("C_in/groups" if layer.groups > 1 else "C_in", x.channels // layer.groups),
+        ("C_out", layer.out_channels),
+    )
+    macs_terms = (*weight_terms, *((f"{axis}_out", size) for axis, size in zip(axes, out_sizes)))
+    bias = layer.out_channels if layer.bias else 0
+    return LayerCost(
+        layer=layer,
+        kind=conv_kind(kernel, layer.groups, x.channels),
+        input_shape=x,
+        output_shape=y,
+        params=_product(weight_terms) + bias,
+        macs=_product(macs_terms),
+        bias_adds=y.numel if layer.bias else 0,
+        macs_terms=macs_terms,
+        weight_terms=weight_terms,
+    )
+
+
+@_costs(ConvTranspose)
+def _conv_transpose(layer: ConvTranspose, x: Shape) -> LayerCost:
+    _spatial_input(layer, x)
+    _check_groups(layer.groups, x.channels)
+    ndim = x.ndim
+    kernel = expand("kernel_size", layer.kernel_size, ndim)
+    stride = expand("stride", layer.stride, ndim)
+    dilation = expand("dilation", layer.dilation, ndim)
+    extra = expand("output_padding", layer.output_padding, ndim)
+    for e, s, d in zip(extra, stride, dilation):
+        if e >= max(s, d):
+            raise ShapeMismatchError(
+                f"output_padding={layer.output_padding!r} must be smaller than stride or dilation"
+            )
+    if layer.padding == "same":
+        out_sizes = tuple(size * s for size, s in zip(x.spatial, stride))
+    else:
+        zero = (0,) * ndim
+        pads = resolve_padding(layer.padding, x.spatial, zero, zero, zero)
+        out_sizes = tuple(
+            (size - 1) * s - lo - hi + d * (k - 1) + e + 1
+            for size, k, s, d, e, (lo, hi) in zip(x.spatial, kernel, stride, dilation, extra, pads)
+        )
+    if min(out_sizes) < 1:
+        raise ShapeMismatchError(
+            f"padding={layer.padding!r} crops input {x} to an empty output {out_sizes!r}"
+        )
+    y = Shape(layer.out_channels, out_sizes)
+    axes = _axis_names(ndim)
+    weight_terms = (
+        *((f"k_{axis.lower()}", k) for axis, k in zip(axes, kernel)),
+        ("C_in", x.channels),
+        ("C_out/groups" if layer.groups > 1 else "C_out", layer.out_channels // layer.groups),
+    )
+    macs_terms = (*weight_terms, *((f"{axis}_in", size) for axis, size in zip(axes, x.spatial)))
+    bias = layer.out_channels if layer.bias else 0
+    return LayerCost(
+        layer=layer,
+        kind="transposed",
+        input_shape=x,
+        output_shape=y,
+        params=_product(weight_terms) + bias,
+        macs=_product(macs_terms),
+        bias_adds=y.numel if layer.bias else 0,
+        macs_terms=macs_terms,
+        weight_terms=weight_terms,
+    )
+
+
+def _composite(
+    layer: DepthwiseSeparableConv | SpatiallySeparableConv,
+    x: Shape,
+    kind: Kind,
+    parts: tuple[Conv, ...],
+) -> LayerCost:
+    costs = []
+    shape = x
+    for part in parts:
+        cost = _conv(part, shape)
+        costs.append(cost)
+        shape = cost.output_shape
+    return LayerCost(
+        layer=layer,
+        kind=kind,
+        input_shape=x,
+        output_shape=shape,
+        params=sum(cost.params for cost in costs),
+        macs=sum(cost.macs for cost in costs),
+        bias_adds=sum(cost.bias_adds for cost in costs),
+        parts=tuple(costs),
+    )
+
+
+@_costs(DepthwiseSeparableConv)
+def _depthwise_separable(layer: DepthwiseSeparableConv, x: Shape) -> LayerCost:
+    _spatial_input(layer, x)
+    depthwise = Conv(
+        name="depthwise",
+        out_channels=x.channels * layer.depth_multiplier,
+        kernel_size=layer.kernel_size,
+        stride=layer.stride,
+        padding=layer.padding,
+        dilation=layer.dilation,
+        groups=x.channels,
+        bias=layer.bias == "both",
+    )
+    pointwise = Conv(
+        name="pointwise",
+        out_channels=layer.out_channels,
+        kernel_size=1,
+        bias=layer.bias != "none",
+    )
+    return _composite(layer, x, "depthwise_separable", (depthwise, pointwise))
+
+
+@_costs(SpatiallySeparableConv)
+def _spatially_separable(layer: SpatiallySeparableConv, x: Shape) -> LayerCost:
+    _spatial_input(layer, x)
+    ndim = x.ndim
+    if ndim < 2:
+        raise ShapeMismatchError(
+            "a spatially separable convolution needs 2 or 3 spatial dimensions, "
+            f"got input {x} with {ndim}"
+        )
+    kernel = expand("kernel_size", layer.kernel_size, ndim)
+    stride = expand("stride", layer.stride, ndim)
+    dilation = expand("dilation", layer.dilation, ndim)
+    padding = layer.padding
+    per_axis_padding = (
+        expand("padding", padding, ndim) if not isinstance(padding, str) else None  # type: ignore[arg-type]
+    )
+    mid = layer.mid_channels or layer.out_channels
+    parts = []
+    for axis in range(ndim):
+        last = axis == ndim - 1
+
+        def on_axis(values: tuple[Any, ...], rest: Any, axis: int = axis) -> tuple[Any, ...]:
+            return tuple(value if i == axis else rest for i, value in enumerate(values))
+
+        part_kernel = on_axis(kernel, 1)
+        parts.append(
+            Conv(
+                name="x".join(map(str, part_kernel)),
+                out_channels=layer.out_channels if last else mid,
+                kernel_size=part_kernel,
+                stride=on_axis(stride, 1),
+                dilation=on_axis(dilation, 1),
+                padding=padding if per_axis_padding is None else on_axis(per_axis_padding, 0),
+                bias=layer.bias == "both" or (last and layer.bias == "pointwise"),
+            )
+        )
+    return _composite(layer, x, "spatially_separable", tuple(parts))
+
+
+def _no_weights(layer: Layer, x: Shape, y: Shape, kind: Kind) -> LayerCost:
+    return LayerCost(layer=layer, kind=kind, input_shape=x, output_shape=y)
+
+
+@_costs(MaxPool, AvgPool)
+def _pool(layer: MaxPool | AvgPool, x: Shape) -> LayerCost:
+    _, out_sizes = _window_output(layer, x, ceil_mode=layer.ceil_mode)
+    return _no_weights(layer, x, Shape(x.channels, out_sizes), "pool")
+
+
+@_costs(AdaptiveAvgPool, AdaptiveMaxPool)
+def _adaptive_pool(layer: AdaptiveAvgPool | AdaptiveMaxPool, x: Shape) -> LayerCost:
+    _spatial_input(layer, x)
+    out_sizes = expand("output_size", layer.output_size, x.ndim)
+    return _no_weights(layer, x, Shape(x.channels, out_sizes), "pool")
+
+
+@_costs(GlobalAvgPool, GlobalMaxPool)
+def _global_pool(layer: GlobalAvgPool | GlobalMaxPool, x: Shape) -> LayerCost:
+    _spatial_input(layer, x)
+    y = Shape(x.channels, (1,) * x.ndim if layer.keepdims else ())
+    return _no_weights(layer, x, y, "pool")
+
+
+@_costs(Linear)
+def _linear(layer: Linear, x: Shape) -> LayerCost:
+    if x.ndim:
+        raise ShapeMismatchError(
+            f"Linear needs a flat input (add a Flatten or global pooling first), got {x}"
+        )
+    weight_terms = (("in_features", x.channels), ("out_features", layer.out_features))
+    return LayerCost(
+        layer=layer,
+        kind="dense",
+        input_shape=x,
+        output_shape=Shape(layer.out_features),
+        params=_product(weight_terms) + (layer.out_features if layer.bias else 0),
+        macs=_product(weight_terms),
+        bias_adds=layer.out_features if layer.bias else 0,
+        macs_terms=weight_terms,
+        weight_terms=weight_terms,
+    )
+
+
+@_costs(BatchNorm)
+def _batch_norm(layer: BatchNorm, x: Shape) -> LayerCost:
+    per_channel = 2 * x.channels  # (γ, β) trainable; (mean, variance) running statistics
+    return LayerCost(
+        layer=layer,
+        kind="norm",
+        input_shape=x,
+        output_shape=x,
+        params=per_channel if layer.affine else 0,
+        non_trainable_params=per_channel if layer.track_running_stats else 0,
+    )
+
+
+@_costs(Activation)
+def _activation(layer: Activation, x: Shape) -> LayerCost:
+    return _no_weights(layer, x, x, "activation")
+
+
+@_costs(Dropout)
+def _dropout(layer: Dropout, x: Shape) -> LayerCost:
+    return _no_weights(layer, x, x, "reshape")
+
+
+@_costs(Flatten)
+def _flatten(layer: Flatten, x: Shape) -> LayerCost:
+    return _no_weights(layer, x, Shape(x.numel), "reshape")
+
+
+@_costs(ZeroPad)
+def _zero_pad(layer: ZeroPad, x: Shape) -> LayerCost:
+    _spatial_input(layer, x)
+    ones = (1,) * x.ndim
+    pads = resolve_padding(layer.padding, x.spatial, ones, ones, ones)
+    sizes = tuple(size + lo + hi for size, (lo, hi) in zip(x.spatial, pads))
+    return _no_weights(layer, x, Shape(x.channels, sizes), "reshape")
+
+
+@_costs(Upsample)
+def _upsample(layer: Upsample, x: Shape) -> LayerCost:
+    _spatial_input(layer, x)
+    factors = expand("scale_factor", layer.scale_factor, x.ndim)
+    sizes = tuple(size * factor for size, factor in zip(x.spatial, factors))
+    return _no_weights(layer, x, Shape(x.channels, sizes), "reshape")

@@ -1,0 +1,251 @@
+"""Feature-map shapes and the output-size arithmetic of sliding windows.
+
+A `Shape` is channels plus 0 to 3 spatial sizes, in PyTorch order (C×H×W); zero spatial
+sizes is a flat feature vector, as after `Flatten`. Sizes are exact positive integers.
+
+Output sizes follow PyTorch for explicit padding,
+
+    out = floor((in + pad_lo + pad_hi - dilation*(kernel - 1) - 1) / stride) + 1
+
+and TensorFlow/Keras for ``"same"``: ``out = ceil(in / stride)``, the total padding
+``max((out - 1)*stride + dilation*(kernel - 1) + 1 - in, 0)`` split with the extra unit on the
+far side. PyTorch's ``"same"`` is the same rule restricted to stride 1; write
+``"same-pytorch"`` to have a stride above 1 rejected as PyTorch does. ``"valid"`` is no padding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from math import prod
+from typing import Final, Literal, TypeAlias, get_args
+
+from convcost.errors import FieldError, ShapeError, ShapeMismatchError
+
+__all__ = [
+    "MAX_SPATIAL_DIMS",
+    "IntOrTuple",
+    "Padding",
+    "PaddingMode",
+    "Shape",
+    "check_int_or_tuple",
+    "check_padding",
+    "expand",
+    "parse_shape",
+    "resolve_padding",
+    "window_output_size",
+]
+
+MAX_SPATIAL_DIMS: Final = 3
+
+IntOrTuple: TypeAlias = int | tuple[int, ...]
+PaddingMode: TypeAlias = Literal["valid", "same", "same-pytorch"]
+PADDING_MODES: Final[tuple[str, ...]] = get_args(PaddingMode)
+# An int (all sides), one int per spatial axis, or one (before, after) pair per axis.
+Padding: TypeAlias = int | tuple[int | tuple[int, int], ...] | PaddingMode
+
+
+def is_int(value: object) -> bool:
+    """True for real integers; `bool` is an int to Python but never a size."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """Channels and spatial sizes of one sample's feature map (no batch axis)."""
+
+    channels: int
+    spatial: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not is_int(self.channels) or self.channels < 1:
+            raise ShapeError(f"channels must be a positive integer, got {self.channels!r}")
+        if not isinstance(self.spatial, tuple):
+            raise ShapeError(f"spatial sizes must be a tuple, got {self.spatial!r}")
+        if len(self.spatial) > MAX_SPATIAL_DIMS:
+            raise ShapeError(
+                f"a shape has at most {MAX_SPATIAL_DIMS} spatial sizes, got {len(self.spatial)}"
+            )
+        for size in self.spatial:
+            if not is_int(size) or size < 1:
+                raise ShapeError(f"spatial sizes must be positive integers, got {size!r}")
+
+    @property
+    def ndim(self) -> int:
+        """The number of spatial axes (0 for a flat vector)."""
+        return len(self.spatial)
+
+    @property
+    def numel(self) -> int:
+        """Elements per sample: channels times every spatial size."""
+        return self.channels * prod(self.spatial)
+
+    @property
+    def positions(self) -> int:
+        """Spatial positions per channel (1 for a flat vector)."""
+        return prod(self.spatial)
+
+    def __str__(self) -> str:
+        return "x".join(str(size) for size in (self.channels, *self.spatial))
+
+    def channels_last(self) -> tuple[int, ...]:
+        """The sizes in Keras order (spatial sizes, then channels)."""
+        return (*self.spatial, self.channels)
+
+
+_LAYOUT = re.compile(r"^\s*([a-z]+)\s*:\s*(.*)$", re.IGNORECASE)
+_SEPARATOR = re.compile(r"\s*[x×,*]\s*|\s+")
+
+
+def parse_shape(text: str, *, channels_last: bool = False) -> Shape:
+    """Parse ``"16x128x128"`` (C×H×W, PyTorch order) into a `Shape`.
+
+    Channels-last (Keras order) is written with a layout prefix naming the axes,
+    ``"hwc:128x128x16"``, or with ``channels_last=True``. A prefix overrides the flag.
+    Separators ``x``, ``×``, ``,`` and ``*`` are accepted.
+
+    >>> parse_shape("16x128x128")
+    Shape(channels=16, spatial=(128, 128))
+    >>> parse_shape("hwc:32x32x3")
+    Shape(channels=3, spatial=(32, 32))
+    """
+    original = text
+    if not isinstance(text, str):
+        raise ShapeError(f"shape must be text such as '3x224x224', got {text!r}")
+    layout = None
+    if match := _LAYOUT.match(text):
+        layout, text = match.group(1).lower(), match.group(2)
+    pieces = [piece for piece in _SEPARATOR.split(text.strip()) if piece]
+    if not pieces:
+        raise ShapeError(f"shape must list channels and sizes such as '3x224x224', got {original!r}")
+    sizes = []
+    for piece in pieces:
+        if not re.fullmatch(r"[+-]?\d+", piece):
+            raise ShapeError(f"shape {original!r}: {piece!r} is not a whole number")
+        sizes.append(int(piece))
+    if layout is not None:
+        channels_last = _layout_is_channels_last(layout, len(sizes), original)
+    if len(sizes) > MAX_SPATIAL_DIMS + 1:
+        raise ShapeError(
+            f"shape {original!r} has {len(sizes)} sizes; give channels and at most "
+            f"{MAX_SPATIAL_DIMS} spatial sizes (no batch axis)"
+        )
+    for size in sizes:
+        if size < 1:
+            raise ShapeError(f"shape {original!r}: sizes must be positive, got {size}")
+    if channels_last:
+        return Shape(sizes[-1], tuple(sizes[:-1]))
+    return Shape(sizes[0], tuple(sizes[1:]))
+
+
+def _layout_is_channels_last(layout: str, count: int, original: str) -> bool:
+    if len(layout) != count or layout.count("c") != 1 or len(set(layout)) != len(layout):
+        raise ShapeError(
+            f"shape {original!r}: layout {layout!r} must name each of the {count} axes once, "
+            "with 'c' first or last (e.g. 'chw:' or 'hwc:')"
+        )
+    if layout[0] == "c":
+        return False
+    if layout[-1] == "c":
+        return True
+    raise ShapeError(f"shape {original!r}: layout {layout!r} must put 'c' first or last")
+
+
+def check_int_or_tuple(field: str, value: object, *, minimum: int) -> None:
+    """Validate an ``int | tuple[int, ...]`` hyper-parameter such as `kernel_size`."""
+    items = value if isinstance(value, tuple) else (value,)
+    if isinstance(value, tuple) and not 1 <= len(value) <= MAX_SPATIAL_DIMS:
+        raise FieldError(field, value, f"an integer or a tuple of 1 to {MAX_SPATIAL_DIMS} integers")
+    for item in items:
+        if not is_int(item) or item < minimum:
+            what = "positive" if minimum == 1 else f">= {minimum}"
+            raise FieldError(field, value, f"a {what} integer or a tuple of them")
+
+
+def check_padding(field: str, value: object) -> None:
+    """Validate a padding value: a mode name, an int, per-axis ints or per-side pairs."""
+    if isinstance(value, str):
+        if value not in PADDING_MODES:
+            raise FieldError(field, value, "one of " + ", ".join(map(repr, PADDING_MODES)))
+        return
+    if not isinstance(value, tuple):
+        check_int_or_tuple(field, value, minimum=0)
+        return
+    if not 1 <= len(value) <= MAX_SPATIAL_DIMS:
+        raise FieldError(field, value, f"a tuple of 1 to {MAX_SPATIAL_DIMS} entries")
+    for item in value:
+        pair = item if isinstance(item, tuple) else (item,)
+        if isinstance(item, tuple) and len(item) != 2:
+            raise FieldError(field, value, "per-axis integers or (before, after) pairs")
+        if not all(is_int(side) and side >= 0 for side in pair):
+            raise FieldError(field, value, "non-negative integers")
+
+
+def expand(field: str, value: IntOrTuple, ndim: int) -> tuple[int, ...]:
+    """Broadcast an int to every spatial axis, or check a tuple has one entry per axis."""
+    if isinstance(value, int):
+        return (value,) * ndim
+    if len(value) != ndim:
+        raise ShapeMismatchError(
+            f"{field}={value!r} has {len(value)} spatial dimension(s) "
+            f"but the input has {ndim}"
+        )
+    return value
+
+
+def resolve_padding(
+    padding: Padding,
+    sizes: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> tuple[tuple[int, int], ...]:
+    """The (before, after) padding of each spatial axis."""
+    ndim = len(sizes)
+    if padding == "valid":
+        return ((0, 0),) * ndim
+    if padding == "same-pytorch" and any(step != 1 for step in stride):
+        raise ShapeMismatchError(
+            f"padding='same-pytorch' needs stride 1, as in PyTorch, got stride={stride!r}; "
+            "use padding='same' for the TensorFlow/Keras rule"
+        )
+    if padding in ("same", "same-pytorch"):
+        return tuple(map(_same_padding, sizes, kernel, stride, dilation))
+    if isinstance(padding, int):
+        return ((padding, padding),) * ndim
+    assert isinstance(padding, tuple)  # narrowed for mypy; validated at construction
+    per_axis = expand("padding", padding, ndim)  # type: ignore[arg-type]
+    return tuple(item if isinstance(item, tuple) else (item, item) for item in per_axis)
+
+
+def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    span = dilation * (kernel - 1) + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + span - size, 0)
+    return (total // 2, total - total // 2)
+
+
+def window_output_size(
+    size: int,
+    kernel: int,
+    stride: int,
+    dilation: int,
+    pad: tuple[int, int],
+    *,
+    ceil_mode: bool = False,
+) -> int:
+    """Positions a window of `kernel` taps takes along one padded axis (PyTorch's rule)."""
+    span = dilation * (kernel - 1) + 1
+    padded = size + pad[0] + pad[1]
+    if span > padded:
+        raise ShapeMismatchError(
+            f"a window of {span} (kernel {kernel}, dilation {dilation}) does not fit a "
+            f"padded size of {padded} (size {size}, padding {pad[0]}+{pad[1]})"
+        )
+    if not ceil_mode:
+        return (padded - span) // stride + 1
+    out = -(-(padded - span) // stride) + 1
+    # PyTorch drops a last window that would start in the far padding.
+    if (out - 1) * stride >= size + pad[0]:
+        out -= 1
+    return out
