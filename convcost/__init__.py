@@ -3,7 +3,8 @@
 Shapes in, exact integers out; no deep-learning framework needed.
 
 >>> from convcost import Conv, Shape, layer_cost
->>> cost = layer_cost(Conv(out_channels=32, kernel_size=3, padding=1, bias=False), Shape(16, (128, 128)))
+>>> conv = Conv(out_channels=32, kernel_size=3, padding=1, bias=False)
+>>> cost = layer_cost(conv, Shape(16, (128, 128)))
 >>> cost.params, cost.macs
 (4608, 75497472)
 """

@@ -112,7 +112,7 @@ _CostFunction: TypeAlias = Callable[[Any, Shape], LayerCost]
 _REGISTRY: dict[type, _CostFunction] = {}
 
 
-def _costs(*layer_types: type[_L]) -> Callable[[Callable[[_L, Shape], LayerCost]], Any]:
+def _costs(*layer_types: type) -> Callable[[Callable[[_L, Shape], LayerCost]], Any]:
     def register(function: Callable[[_L, Shape], LayerCost]) -> Callable[[_L, Shape], LayerCost]:
         for layer_type in layer_types:
             _REGISTRY[layer_type] = function

@@ -27,12 +27,12 @@ __all__ = [
     "BIAS_CONVENTIONS",
     "Activation",
     "AdaptiveAvgPool",
-    "Add",
-    "Concat",
     "AdaptiveMaxPool",
+    "Add",
     "AvgPool",
     "BatchNorm",
     "BiasConvention",
+    "Concat",
     "Conv",
     "ConvTranspose",
     "DepthwiseSeparableConv",
@@ -361,7 +361,9 @@ class ZeroPad(LayerBase):
         LayerBase.__post_init__(self)
         check_padding("padding", self.padding)
         if isinstance(self.padding, str):
-            raise FieldError("padding", self.padding, "an int, per-axis ints or (before, after) pairs")
+            raise FieldError(
+                "padding", self.padding, "an int, per-axis ints or (before, after) pairs"
+            )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

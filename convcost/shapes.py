@@ -117,7 +117,9 @@ def parse_shape(text: str, *, channels_last: bool = False) -> Shape:
         layout, text = match.group(1).lower(), match.group(2)
     pieces = [piece for piece in _SEPARATOR.split(text.strip()) if piece]
     if not pieces:
-        raise ShapeError(f"shape must list channels and sizes such as '3x224x224', got {original!r}")
+        raise ShapeError(
+            f"shape must list channels and sizes such as '3x224x224', got {original!r}"
+        )
     sizes = []
     for piece in pieces:
         if not re.fullmatch(r"[+-]?\d+", piece):
@@ -187,8 +189,7 @@ def expand(field: str, value: IntOrTuple, ndim: int) -> tuple[int, ...]:
         return (value,) * ndim
     if len(value) != ndim:
         raise ShapeMismatchError(
-            f"{field}={value!r} has {len(value)} spatial dimension(s) "
-            f"but the input has {ndim}"
+            f"{field}={value!r} has {len(value)} spatial dimension(s) but the input has {ndim}"
         )
     return value
 
