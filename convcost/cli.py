@@ -19,7 +19,7 @@ from convcost.errors import ConvCostError
 
 if TYPE_CHECKING:
     from convcost.layers import BiasConvention
-    from convcost.network import Family
+    from convcost.network import Family, Network
 
 EXIT_OK: Final = 0
 EXIT_BUG: Final = 1
@@ -31,6 +31,11 @@ FAMILY_NAMES: Final[dict[str, str]] = {
     "spatially_separable": "spatially_separable",
     "depthwise": "depthwise_separable",
     "depthwise_separable": "depthwise_separable",
+}
+FAMILY_TITLES: Final[dict[str, str]] = {
+    "regular": "Regular",
+    "spatially_separable": "Spatially separable",
+    "depthwise_separable": "Depthwise separable",
 }
 FORMAT_CHOICES: Final = (
     "rich", "plain", "markdown", "github", "latex", "rst", "html", "csv", "json"
@@ -168,12 +173,114 @@ def main() -> None:
 
 
 PYRAMID_DEFAULT_INPUT: Final = "64x128x128"
+PYRAMID_OPTIONS: Final = (
+    "input_shape", "channels_last", "base_channels", "stages", "convs_per_stage", "kernel",
+    "downsample", "batch_norm", "head",
+)  # fmt: skip
+SPEC_SUFFIXES: Final = (".toml", ".json", ".yaml", ".yml")
+
+
+def parse_parameter(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name.strip():
+        raise click.BadParameter(f"{text!r}: write NAME=VALUE", param_hint="--param")
+    return name.strip().replace("-", "_"), value.strip()
+
+
+def preset_value(kind: type, text: str) -> object:
+    """Read a ``--param`` value as the preset parameter's type."""
+    if kind is bool:
+        lowered = text.lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise ConvCostError(f"expected true or false, got {text!r}")
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            raise ConvCostError(
+                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
+            ) from None
+    return text
+
+
+def load_network(source: str, parameters: dict[str, object], raw: tuple[str, ...]) -> Network:
+    """A spec file (by suffix or existing path) or a preset with its parameters."""
+    from pathlib import Path
+
+    path = Path(source)
+    if path.suffix.lower() in SPEC_SUFFIXES or path.exists():
+        if parameters or raw:
+            raise ConvCostError(f"preset parameters do not apply to the spec file {source}")
+        from convcost.specs import load_spec
+
+        return load_spec(path)
+    from convcost.presets import build_preset, get_preset
+
+    preset = get_preset(source)
+    values = dict(parameters)
+    for text in raw:
+        name, value = parse_parameter(text)
+        try:
+            values[name] = preset_value(preset.parameter(name).type, value)
+        except ConvCostError as error:
+            if isinstance(error, type(error)) and name not in {p.name for p in preset.parameters}:
+                raise
+            raise ConvCostError(f"--param {name}: {error}") from error
+    return build_preset(source, **values)
+
+
+def network_options(command: F) -> F:
+    """NETWORK (a preset or spec file) and the preset parameters every preset may take."""
+    for option in reversed(
+        [
+            click.option(
+                "--width", type=float, default=None,
+                help="Width multiplier α of a preset (e.g. mobilenet-v1 --width 0.5).",
+            ),
+            click.option(
+                "--resolution", type=click.IntRange(min=1), default=None,
+                help="Input resolution of a preset.",
+            ),
+            click.option(
+                "--param", "raw_parameters", multiple=True, metavar="NAME=VALUE",
+                help="Any other preset parameter (repeatable), e.g. --param shallow=true.",
+            ),
+        ]
+    ):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def preset_parameters(
+    width: float | None, resolution: int | None, classes: int | None
+) -> dict[str, object]:
+    given = {"width": width, "resolution": resolution, "classes": classes}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def explicitly_given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
+    from click.core import ParameterSource
+
+    return [name for name in names if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+
+
+def convention_option(command: F) -> F:
+    return click.option(
+        "--convention",
+        default="paper",
+        show_default=True,
+        help="Counting profile for the MACs column (see `convcost conventions`).",
+    )(command)
 
 
 @main.command()
+@click.argument("network_source", metavar="[NETWORK]", required=False)
 @click.option(
     "--input", "input_shape", type=ShapeType(), default=PYRAMID_DEFAULT_INPUT, show_default=True,
-    help="Input shape, C×H×W (or hwc:H×W×C).",
+    help="Pyramid input shape, C×H×W (or hwc:H×W×C).",
 )  # fmt: skip
 @click.option("--channels-last", is_flag=True, is_eager=True, help="Read --input as H×W×C.")
 @size_option(
@@ -191,21 +298,29 @@ PYRAMID_DEFAULT_INPUT: Final = "64x128x128"
     "--head", type=click.Choice(["none", "global", "flatten"]), default="none", show_default=True,
     help="Classifier head: global average pooling or flatten, then dense.",
 )  # fmt: skip
-@size_option("--classes", help="Classes of the dense head.", default=1000)
+@click.option(
+    "--classes", type=click.IntRange(min=1), default=None,
+    help="Classes of the dense head (pyramid: 1000) or of a preset.",
+)  # fmt: skip
+@network_options
 @click.option(
     "--families", type=FamiliesType(), default="regular,spatial,depthwise", show_default=True,
     help="Families to compare (regular is always shown).",
 )  # fmt: skip
 @click.option(
-    "--bias", type=click.Choice(["none", "pointwise", "both"]), default="none", show_default=True,
-    help="Biases: none; pointwise (one per separable layer, Keras SeparableConv2D); "
-    "both (one per part, two biased PyTorch convs). Regular convs are biased unless none.",
+    "--bias", type=click.Choice(["none", "pointwise", "both"]), default=None,
+    help="Biases: none; pointwise (one per separable layer, Keras SeparableConv2D); both (one "
+    "per part, two biased PyTorch convs). [default: none for the pyramid, pointwise otherwise]",
 )  # fmt: skip
 @click.option("--keep-first", is_flag=True, help="Keep the first convolution regular (MobileNet).")
 @click.option("--layers", "by_layer", is_flag=True, help="One row per layer instead of per stage.")
+@click.option("--by-type", is_flag=True, help="MACs and params per layer type, per family.")
 @common_count_options
+@click.pass_context
 @reports_errors
 def compare(
+    ctx: click.Context,
+    network_source: str | None,
     input_shape: Any,
     channels_last: bool,
     base_channels: int,
@@ -215,11 +330,15 @@ def compare(
     downsample: str,
     batch_norm: bool,
     head: str,
-    classes: int,
+    classes: int | None,
+    width: float | None,
+    resolution: int | None,
+    raw_parameters: tuple[str, ...],
     families: tuple[Family, ...],
-    bias: BiasConvention,
+    bias: BiasConvention | None,
     keep_first: bool,
     by_layer: bool,
+    by_type: bool,
     exact: bool,
     flops: bool,
     flops_bias: bool,
@@ -227,7 +346,9 @@ def compare(
 ) -> None:
     """Compare convolution families across a network, per stage and in total.
 
-    With no arguments: seed 001's setting, a 64×128×128 input and four stages of one 3×3
+    NETWORK is a preset (see `convcost presets`) or a spec file (.toml, .json, .yaml); every
+    regular k×k convolution is rewritten into each family. Without NETWORK: the built-in
+    pyramid, by default seed 001's setting: a 64×128×128 input and four stages of one 3×3
     convolution each, halving resolution and doubling channels (64→128→256→512→1024).
 
     \b
@@ -236,35 +357,57 @@ def compare(
       convcost compare --input 3x224x224 --base-channels 32 --stages 5
       convcost compare --convs-per-stage 2 --downsample stride --layers --exact
       convcost compare --families depthwise --format latex
-      convcost compare --format json | jq '.ratios_to_regular'
+      convcost compare mobilenet-v1 --width 0.5 --keep-first
+      convcost compare my-net.toml --format json
     """
     from convcost.builders import pyramid
     from convcost.network import compare as compare_families
-    from convcost.report import comparison_document, comparison_tables
+    from convcost.report import by_kind_table, comparison_document, comparison_tables
 
-    network = pyramid(
-        input_shape=input_shape,
-        base_channels=base_channels,
-        stages=stages,
-        convs_per_stage=convs_per_stage,
-        kernel_size=kernel,
-        downsample=downsample,  # type: ignore[arg-type]
-        bias=bias != "none",
-        batch_norm=batch_norm,
-        head=head,  # type: ignore[arg-type]
-        classes=classes,
-    )
+    if network_source is None:
+        if width is not None or resolution is not None or raw_parameters:
+            raise ConvCostError("--width, --resolution and --param need a NETWORK preset")
+        bias = bias or "none"
+        network = pyramid(
+            input_shape=input_shape,
+            base_channels=base_channels,
+            stages=stages,
+            convs_per_stage=convs_per_stage,
+            kernel_size=kernel,
+            downsample=downsample,  # type: ignore[arg-type]
+            bias=bias != "none",
+            batch_norm=batch_norm,
+            head=head,  # type: ignore[arg-type]
+            classes=classes or 1000,
+        )
+    else:
+        pyramid_only = explicitly_given(ctx, PYRAMID_OPTIONS)
+        if pyramid_only:
+            names = ", ".join("--" + name.replace("_", "-") for name in pyramid_only)
+            raise ConvCostError(
+                f"{names} shape the built-in pyramid; they do not apply to a NETWORK"
+            )
+        bias = bias or "pointwise"
+        network = load_network(
+            network_source, preset_parameters(width, resolution, classes), raw_parameters
+        )
     comparison = compare_families(network, families, bias=bias, keep_first=keep_first)
     output_format = resolve_format(output_format)
     metrics: tuple[Any, ...] = ("params", "macs", "flops") if flops else ("params", "macs")
+    exact = exact or output_format == "csv"
     tables = comparison_tables(
         comparison,
         metrics=metrics,
         by_group=not by_layer,
-        exact=exact or output_format == "csv",
+        exact=exact,
         count_bias=flops_bias,
         bias=bias,
     )
+    if by_type:
+        tables += tuple(
+            by_kind_table(cost, exact=exact, title=f"{FAMILY_TITLES[family]}: by layer type")
+            for family, cost in zip(comparison.families, comparison.costs)
+        )
     emit_tables(
         tables,
         output_format,
@@ -371,6 +514,232 @@ def layer(
         for cost in costs.values():
             click.echo("\n".join(explain_cost(cost)))
             click.echo()
+
+
+@main.command()
+@click.argument("network_source", metavar="NETWORK")
+@network_options
+@click.option("--classes", type=click.IntRange(min=1), default=None, help="Classes of a preset.")
+@click.option(
+    "--family", type=click.Choice(["regular", "spatial", "depthwise"]), default="regular",
+    show_default=True, help="Rewrite the regular k×k convolutions into this family first.",
+)  # fmt: skip
+@click.option(
+    "--bias", type=click.Choice(["none", "pointwise", "both"]), default="pointwise",
+    show_default=True, help="Bias convention of rewritten separable layers.",
+)  # fmt: skip
+@click.option("--keep-first", is_flag=True, help="Keep the first convolution regular.")
+@click.option("--by-type", is_flag=True, help="Also MACs and params per layer type.")
+@convention_option
+@common_count_options
+@reports_errors
+def summary(
+    network_source: str,
+    width: float | None,
+    resolution: int | None,
+    raw_parameters: tuple[str, ...],
+    classes: int | None,
+    family: str,
+    bias: BiasConvention,
+    keep_first: bool,
+    by_type: bool,
+    convention: str,
+    exact: bool,
+    flops: bool,
+    flops_bias: bool,
+    output_format: str | None,
+) -> None:
+    """One network layer by layer, as torchinfo and Keras summaries show it.
+
+    NETWORK is a preset (see `convcost presets`) or a spec file (.toml, .json, .yaml).
+
+    \b
+    Examples:
+      convcost summary resnet18
+      convcost summary mobilenet-v1 --width 0.75 --resolution 192 --by-type
+      convcost summary vgg-cifar --family depthwise
+      convcost summary vgg16 --convention thop --format json
+      convcost summary my-net.toml --exact
+    """
+    from convcost.conventions import count, get_profile
+    from convcost.memory import memory_estimate
+    from convcost.network import network_cost, rewrite
+    from convcost.report import by_kind_table, summary_document, summary_table
+
+    network = load_network(
+        network_source, preset_parameters(width, resolution, classes), raw_parameters
+    )
+    profile = get_profile(convention)
+    if family != "regular":
+        network = rewrite(network, FAMILY_NAMES[family], bias=bias, keep_first=keep_first)  # type: ignore[arg-type]
+    cost = network_cost(network)
+    counted = count(cost, profile)
+    memory = memory_estimate(cost)
+    output_format = resolve_format(output_format)
+    exact = exact or output_format == "csv"
+    notes = (
+        f"{profile_title(profile)}: {counted.total:,} in total",
+        *(
+            (f"FLOPs = 2 × MACs{' + bias additions' if flops_bias else ''}: "
+             f"{2 * cost.totals.macs + (cost.totals.bias_adds if flops_bias else 0):,}",)
+            if flops else ()
+        ),
+        memory_note(memory),
+    )  # fmt: skip
+    tables = (
+        summary_table(
+            cost,
+            exact=exact,
+            counts=counted.per_row,
+            count_title="MACs" if profile.name == "paper" else "Ops",
+            notes=notes,
+        ),
+    )
+    if by_type:
+        tables += (by_kind_table(cost, exact=exact),)
+
+    def document() -> dict[str, Any]:
+        data = summary_document(cost, count_bias=flops_bias)
+        data["convention"] = profile_document(profile, counted)
+        data["memory"] = {
+            "input_bytes": memory.input_bytes,
+            "forward_backward_bytes": memory.forward_backward_bytes,
+            "params_bytes": memory.params_bytes,
+            "total_bytes": memory.total_bytes,
+        }
+        return data
+
+    emit_tables(tables, output_format, document)
+
+
+def memory_note(memory: Any) -> str:
+    lines = (
+        ("input", memory.input_bytes),
+        ("forward/backward", memory.forward_backward_bytes),
+        ("params", memory.params_bytes),
+        ("total", memory.total_bytes),
+    )
+    sizes = ", ".join(f"{name} {count / 1e6:.2f} MB" for name, count in lines)
+    return f"Memory (float32, batch 1, as torchinfo reports it): {sizes}"
+
+
+def profile_title(profile: Any) -> str:
+    return f"Counted with the {profile.name!r} convention ({profile.description})"
+
+
+def profile_document(profile: Any, counted: Any) -> dict[str, Any]:
+    return {
+        "name": profile.name,
+        "description": profile.description,
+        "peer": profile.peer,
+        "total": counted.total,
+        "by_type": dict(counted.by_type),
+    }
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(FORMAT_CHOICES), default=None,
+              help="Output format [default: rich in a terminal, plain otherwise].")  # fmt: skip
+def presets(output_format: str | None) -> None:
+    """List the built-in networks with their parameters and sources.
+
+    \b
+    Examples:
+      convcost presets
+      convcost compare mobilenet-v1 --width 0.5
+      convcost export resnet18 --format toml > resnet18.toml
+    """
+    from convcost.presets import PRESETS
+    from convcost.report import Column, Table
+
+    rows = tuple(
+        (
+            preset.name,
+            preset.description,
+            ", ".join(f"{p.name}={p.default}" for p in preset.parameters) or "-",
+            preset.source,
+        )
+        for preset in PRESETS.values()
+    )
+    table = Table(
+        title="Presets",
+        columns=(
+            Column("Name", "left"),
+            Column("Description", "left"),
+            Column("Parameters", "left"),
+            Column("Source", "left"),
+        ),
+        sections=(rows,),
+    )
+    output_format = resolve_format(output_format)
+    if output_format == "rich":
+        from rich.console import Console
+        from rich.table import Table as RichTable
+
+        rich_table = RichTable(title="Presets", title_justify="left")
+        for column in table.columns:
+            rich_table.add_column(column.header, overflow="fold")
+        for row in rows:
+            rich_table.add_row(*row)
+        Console(width=min(Console().width, 100)).print(rich_table)
+        return
+    emit_tables(
+        (table,),
+        output_format,
+        lambda: {
+            "schema": "convcost.presets",
+            "version": 1,
+            "presets": [
+                {
+                    "name": preset.name,
+                    "description": preset.description,
+                    "source": preset.source,
+                    "parameters": [
+                        {
+                            "name": p.name,
+                            "type": p.type.__name__,
+                            "default": p.default,
+                            "help": p.help,
+                        }
+                        for p in preset.parameters
+                    ],
+                }
+                for preset in PRESETS.values()
+            ],
+        },
+    )
+
+
+@main.command()
+@click.argument("network_source", metavar="NETWORK")
+@network_options
+@click.option("--classes", type=click.IntRange(min=1), default=None, help="Classes of a preset.")
+@click.option(
+    "--format", "spec_format", type=click.Choice(["toml", "json", "yaml"]), default="toml",
+    show_default=True, help="Spec file format.",
+)  # fmt: skip
+@reports_errors
+def export(
+    network_source: str,
+    width: float | None,
+    resolution: int | None,
+    raw_parameters: tuple[str, ...],
+    classes: int | None,
+    spec_format: str,
+) -> None:
+    """Write a preset (or a spec file) as a spec file, to start editing from.
+
+    \b
+    Examples:
+      convcost export resnet18 > resnet18.toml
+      convcost export mobilenet-v1 --width 0.5 --format json
+    """
+    from convcost.specs import dump_spec
+
+    network = load_network(
+        network_source, preset_parameters(width, resolution, classes), raw_parameters
+    )
+    click.echo(dump_spec(network, spec_format), nl=False)  # type: ignore[arg-type]
 
 
 def int_or_pair(option: str, text: str, *, minimum: int = 1) -> int | tuple[int, ...]:

@@ -329,7 +329,7 @@ class Activation(LayerBase):
 
     def __post_init__(self) -> None:
         LayerBase.__post_init__(self)
-        if self.function not in ACTIVATIONS:
+        if not isinstance(self.function, str) or self.function not in ACTIVATIONS:
             raise FieldError("function", self.function, "one of " + ", ".join(sorted(ACTIVATIONS)))
         _flag("functional", self.functional)
 

@@ -199,6 +199,14 @@ class NetworkCost:
     output_shape: Shape
     totals: Totals
 
+    def by_kind(self) -> dict[str, Totals]:
+        """Totals per kind of leaf layer (separable layers split into their parts)."""
+        members: dict[str, list[LayerCost]] = {}
+        for row in self.rows:
+            for leaf in row.cost.parts or (row.cost,):
+                members.setdefault(leaf.kind, []).append(leaf)
+        return {kind: Totals.of(tuple(costs)) for kind, costs in members.items()}
+
     def groups(self) -> dict[str | None, Totals]:
         """Totals per top-level group, in order of first appearance."""
         members: dict[str | None, list[LayerCost]] = {}

@@ -419,3 +419,128 @@ def layer_document(costs: dict[Family, LayerCost], *, count_bias: bool = False) 
             if family != "regular"
         },
     }
+
+
+# --- one network, the way torchinfo and Keras summaries show it -------------------------
+
+KIND_TITLES: Final[dict[str, str]] = {
+    "regular": "Conv k×k",
+    "spatial": "Conv k×1 / 1×k",
+    "pointwise": "Conv 1×1 (pointwise)",
+    "depthwise": "Conv DW (depthwise)",
+    "grouped": "Conv grouped",
+    "transposed": "Conv transposed",
+    "dense": "Fully connected",
+    "norm": "Batch norm",
+    "pool": "Pooling",
+    "activation": "Activation",
+    "reshape": "Reshape",
+    "add": "Add",
+    "concat": "Concat",
+}
+
+
+def summary_table(
+    cost: NetworkCost,
+    *,
+    exact: bool = False,
+    counts: tuple[int, ...] | None = None,
+    count_title: str = "MACs",
+    notes: tuple[str, ...] = (),
+) -> Table:
+    """A row per layer (indented by depth, stages as sections), output shapes, params, MACs.
+
+    `counts` replaces the MACs column (one per row), e.g. a counting profile's operations.
+    """
+    values = counts if counts is not None else tuple(row.cost.macs for row in cost.rows)
+    sections: dict[str | None, list[tuple[str, ...]]] = {}
+    for row, value in zip(cost.rows, values):
+        sections.setdefault(row.group, []).append(
+            (
+                "  " * row.depth + row.name,
+                type(row.cost.layer).__name__,
+                str(row.cost.output_shape),
+                format_count(row.cost.params, exact=exact),
+                format_count(row.cost.non_trainable_params, exact=exact),
+                format_count(value, exact=exact),
+            )
+        )
+    totals = cost.totals
+    return Table(
+        title=f"{cost.network.name or 'network'} on {cost.network.input_shape}",
+        columns=(
+            Column("Layer", "left"),
+            Column("Type", "left"),
+            Column("Output", "left"),
+            Column("Params"),
+            Column("Non-train."),
+            Column(count_title),
+        ),
+        sections=tuple(tuple(rows) for rows in sections.values()),
+        totals=(
+            "Total",
+            "",
+            str(cost.output_shape),
+            format_count(totals.params, exact=exact),
+            format_count(totals.non_trainable_params, exact=exact),
+            format_count(sum(values), exact=exact),
+        ),
+        notes=(
+            f"Trainable params: {totals.params:,}; non-trainable: "
+            f"{totals.non_trainable_params:,}; total: {totals.total_params:,}",
+            *notes,
+        ),
+    )
+
+
+def by_kind_table(cost: NetworkCost, *, exact: bool = False, title: str = "") -> Table:
+    """MACs and parameters per layer type, as shares (MobileNet's Table 2)."""
+    kinds = cost.by_kind()
+    total = cost.totals
+    rows = tuple(
+        (
+            KIND_TITLES.get(kind, kind),
+            format_count(totals.macs, exact=exact),
+            format_percent(_ratio(totals.macs, total.macs)),
+            format_count(totals.params, exact=exact),
+            format_percent(_ratio(totals.params, total.params)),
+        )
+        for kind, totals in sorted(kinds.items(), key=lambda item: -item[1].macs)
+        if totals.macs or totals.params
+    )
+    return Table(
+        title=title or f"{cost.network.name or 'network'}: MACs and parameters by layer type",
+        columns=(
+            Column("Type", "left"),
+            Column("MACs"),
+            Column("MACs %"),
+            Column("Params"),
+            Column("Params %"),
+        ),
+        sections=(rows,),
+        totals=(
+            "Total",
+            format_count(total.macs, exact=exact),
+            format_percent(_ratio(total.macs, total.macs)),
+            format_count(total.params, exact=exact),
+            format_percent(_ratio(total.params, total.params)),
+        ),
+    )
+
+
+def summary_document(cost: NetworkCost, *, count_bias: bool = False) -> dict[str, Any]:
+    """The JSON document of `convcost summary` (schema ``convcost.summary``, version 1)."""
+    return {
+        "schema": "convcost.summary",
+        "version": JSON_SCHEMA_VERSION,
+        "network": {
+            "name": cost.network.name,
+            "input_shape": _shape_json(cost.network.input_shape),
+        },
+        "conventions": conventions_document(bias="as specified", count_bias=count_bias),
+        **network_document(cost, count_bias=count_bias),
+        "by_kind": {
+            kind: _cost_json(totals, count_bias=count_bias)
+            for kind, totals in cost.by_kind().items()
+        },
+    }

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 MAX_SPATIAL_DIMS: Final = 3
+MAX_SIZE_DIGITS: Final = 18  # sizes beyond 10**18 are typos, and int() of huge text is slow
 
 IntOrTuple: TypeAlias = int | tuple[int, ...]
 PaddingMode: TypeAlias = Literal["valid", "same", "same-pytorch"]
@@ -109,9 +110,9 @@ def parse_shape(text: str, *, channels_last: bool = False) -> Shape:
     >>> parse_shape("hwc:32x32x3")
     Shape(channels=3, spatial=(32, 32))
     """
-    original = text
     if not isinstance(text, str):
         raise ShapeError(f"shape must be text such as '3x224x224', got {text!r}")
+    original = text if len(text) <= 40 else text[:37] + "..."  # as shown in messages
     layout = None
     if match := _LAYOUT.match(text):
         layout, text = match.group(1).lower(), match.group(2)
@@ -124,6 +125,8 @@ def parse_shape(text: str, *, channels_last: bool = False) -> Shape:
     for piece in pieces:
         if not re.fullmatch(r"[+-]?\d+", piece):
             raise ShapeError(f"shape {original!r}: {piece!r} is not a whole number")
+        if len(piece) > MAX_SIZE_DIGITS:
+            raise ShapeError(f"shape {original!r}: {piece[:12]}... is too large a size")
         sizes.append(int(piece))
     if layout is not None:
         channels_last = _layout_is_channels_last(layout, len(sizes), original)
