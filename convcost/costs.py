@@ -138,6 +138,12 @@ def _axis_names(ndim: int) -> tuple[str, ...]:
     return ("D", "H", "W")[-ndim:] if ndim else ()
 
 
+# Names of the factors `--explain` prints, per number of spatial axes.
+_KERNEL_NAMES: Final = {n: tuple(f"k_{a.lower()}" for a in _axis_names(n)) for n in (1, 2, 3)}
+_OUT_NAMES: Final = {n: tuple(f"{a}_out" for a in _axis_names(n)) for n in (1, 2, 3)}
+_IN_NAMES: Final = {n: tuple(f"{a}_in" for a in _axis_names(n)) for n in (1, 2, 3)}
+
+
 def _spatial_input(layer: Layer, shape: Shape) -> None:
     if shape.ndim == 0:
         raise ShapeMismatchError(
@@ -150,24 +156,23 @@ def _window_output(
     layer: Conv | MaxPool | AvgPool, shape: Shape, *, ceil_mode: bool = False
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The kernel and the output spatial sizes of a sliding-window layer."""
-    _spatial_input(layer, shape)
-    ndim = shape.ndim
+    sizes = shape.spatial
+    ndim = len(sizes)
+    if not ndim:
+        _spatial_input(layer, shape)
     kernel = expand("kernel_size", layer.kernel_size, ndim)
     stride = expand("stride", layer.stride, ndim)  # type: ignore[arg-type]
     dilation = expand("dilation", layer.dilation, ndim)
-    pads = resolve_padding(layer.padding, shape.spatial, kernel, stride, dilation)
-    sizes = tuple(
-        window_output_size(size, k, s, d, pad, ceil_mode=ceil_mode)
-        for size, k, s, d, pad in zip(shape.spatial, kernel, stride, dilation, pads)
-    )
-    return kernel, sizes
+    pads = resolve_padding(layer.padding, sizes, kernel, stride, dilation)
+    ceil = (ceil_mode,) * ndim
+    return kernel, tuple(map(window_output_size, sizes, kernel, stride, dilation, pads, ceil))
 
 
 def conv_kind(kernel: tuple[int, ...], groups: int, in_channels: int) -> Kind:
     """Classify a convolution by its kernel and grouping."""
     if groups > 1:
         return "depthwise" if groups == in_channels else "grouped"
-    wide_axes = sum(k > 1 for k in kernel)
+    wide_axes = len(kernel) - kernel.count(1)
     if wide_axes == 0:
         return "pointwise"
     if wide_axes == 1 and len(kernel) > 1:
@@ -183,25 +188,28 @@ def _check_groups(groups: int, in_channels: int) -> None:
 @_costs(Conv)
 def _conv(layer: Conv, x: Shape) -> LayerCost:
     kernel, out_sizes = _window_output(layer, x)
-    _check_groups(layer.groups, x.channels)
-    y = Shape(layer.out_channels, out_sizes)
-    axes = _axis_names(x.ndim)
+    groups = layer.groups
+    in_channels = x.channels
+    _check_groups(groups, in_channels)
+    out_channels = layer.out_channels
+    ndim = len(out_sizes)
+    in_per_group = in_channels // groups
     weight_terms = (
-        *((f"k_{axis.lower()}", k) for axis, k in zip(axes, kernel)),
-        ("C_in/groups" if layer.groups > 1 else "C_in", x.channels // layer.groups),
-        ("C_out", layer.out_channels),
+        *zip(_KERNEL_NAMES[ndim], kernel),
+        ("C_in/groups" if groups > 1 else "C_in", in_per_group),
+        ("C_out", out_channels),
     )
-    macs_terms = (*weight_terms, *((f"{axis}_out", size) for axis, size in zip(axes, out_sizes)))
-    bias = layer.out_channels if layer.bias else 0
+    weights = prod(kernel) * in_per_group * out_channels
+    positions = prod(out_sizes)
     return LayerCost(
         layer=layer,
-        kind=conv_kind(kernel, layer.groups, x.channels),
+        kind=conv_kind(kernel, groups, in_channels),
         input_shape=x,
-        output_shape=y,
-        params=_product(weight_terms) + bias,
-        macs=_product(macs_terms),
-        bias_adds=y.numel if layer.bias else 0,
-        macs_terms=macs_terms,
+        output_shape=Shape.trusted(out_channels, out_sizes),
+        params=weights + (out_channels if layer.bias else 0),
+        macs=weights * positions,
+        bias_adds=out_channels * positions if layer.bias else 0,
+        macs_terms=(*weight_terms, *zip(_OUT_NAMES[ndim], out_sizes)),
         weight_terms=weight_terms,
     )
 
@@ -234,13 +242,12 @@ def _conv_transpose(layer: ConvTranspose, x: Shape) -> LayerCost:
             f"padding={layer.padding!r} crops input {x} to an empty output {out_sizes!r}"
         )
     y = Shape(layer.out_channels, out_sizes)
-    axes = _axis_names(ndim)
     weight_terms = (
-        *((f"k_{axis.lower()}", k) for axis, k in zip(axes, kernel)),
+        *zip(_KERNEL_NAMES[ndim], kernel),
         ("C_in", x.channels),
         ("C_out/groups" if layer.groups > 1 else "C_out", layer.out_channels // layer.groups),
     )
-    macs_terms = (*weight_terms, *((f"{axis}_in", size) for axis, size in zip(axes, x.spatial)))
+    macs_terms = (*weight_terms, *zip(_IN_NAMES[ndim], x.spatial))
     bias = layer.out_channels if layer.bias else 0
     return LayerCost(
         layer=layer,
@@ -347,7 +354,7 @@ def _no_weights(layer: Layer, x: Shape, y: Shape, kind: Kind) -> LayerCost:
 @_costs(MaxPool, AvgPool)
 def _pool(layer: MaxPool | AvgPool, x: Shape) -> LayerCost:
     _, out_sizes = _window_output(layer, x, ceil_mode=layer.ceil_mode)
-    return _no_weights(layer, x, Shape(x.channels, out_sizes), "pool")
+    return _no_weights(layer, x, Shape.trusted(x.channels, out_sizes), "pool")
 
 
 @_costs(AdaptiveAvgPool, AdaptiveMaxPool)

@@ -241,31 +241,30 @@ def _walk(
 ) -> Shape:
     for index, node in enumerate(nodes):
         path = f"{prefix}{index}"
-        is_block = isinstance(node, (Sequential, Residual, Parallel))
-        node_group = group if depth or not is_block else node.name
+        if isinstance(node, LayerBase):  # a leaf, the common case first
+            try:
+                cost = layer_cost(node, shape)
+            except LayerError:
+                raise
+            except ConvCostError as error:
+                where = f"layer {path} ({_label(node)}) on input {shape}"
+                raise LayerError(where, error) from error
+            rows.append(Row(path=path, name=_label(node), depth=depth, group=group, cost=cost))
+            shape = cost.output_shape
+            continue
+        node_group = group if depth else node.name
         if isinstance(node, Sequential):
             shape = _walk(node.layers, shape, f"{path}.", depth + 1, node_group, rows)
         elif isinstance(node, Residual):
             body = _walk(node.body, shape, f"{path}.body.", depth + 1, node_group, rows)
             shortcut = _walk(node.shortcut, shape, f"{path}.shortcut.", depth + 1, node_group, rows)
             shape = _merge(node, path, (body, shortcut), "add", depth, node_group, rows)
-        elif isinstance(node, Parallel):
+        else:
             outputs = tuple(
                 _walk(branch, shape, f"{path}.{i}.", depth + 1, node_group, rows)
                 for i, branch in enumerate(node.branches)
             )
             shape = _merge(node, path, outputs, node.merge, depth, node_group, rows)
-        else:
-            try:
-                cost = layer_cost(node, shape)
-            except LayerError:
-                raise
-            except ConvCostError as error:
-                raise LayerError(
-                    f"layer {path} ({_label(node)}) on input {shape}", error
-                ) from error
-            rows.append(Row(path=path, name=_label(node), depth=depth, group=node_group, cost=cost))
-            shape = cost.output_shape
     return shape
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from math import prod
-from typing import Final, Literal, TypeAlias, get_args
+from typing import Final, Literal, TypeAlias, cast, get_args
 
 from convcost.errors import FieldError, ShapeError, ShapeMismatchError
 
@@ -70,6 +70,14 @@ class Shape:
         for size in self.spatial:
             if not is_int(size) or size < 1:
                 raise ShapeError(f"spatial sizes must be positive integers, got {size!r}")
+
+    @classmethod
+    def trusted(cls, channels: int, spatial: tuple[int, ...]) -> Shape:
+        """A shape from sizes the caller has already proven positive (a hot path)."""
+        shape = object.__new__(cls)
+        object.__setattr__(shape, "channels", channels)
+        object.__setattr__(shape, "spatial", spatial)
+        return shape
 
     @property
     def ndim(self) -> int:
@@ -188,8 +196,9 @@ def check_padding(field: str, value: object) -> None:
 
 def expand(field: str, value: IntOrTuple, ndim: int) -> tuple[int, ...]:
     """Broadcast an int to every spatial axis, or check a tuple has one entry per axis."""
-    if isinstance(value, int):
+    if value.__class__ is int:
         return (value,) * ndim
+    value = cast(tuple[int, ...], value)  # validated at construction
     if len(value) != ndim:
         raise ShapeMismatchError(
             f"{field}={value!r} has {len(value)} spatial dimension(s) but the input has {ndim}"
@@ -205,21 +214,19 @@ def resolve_padding(
     dilation: tuple[int, ...],
 ) -> tuple[tuple[int, int], ...]:
     """The (before, after) padding of each spatial axis."""
-    ndim = len(sizes)
+    if isinstance(padding, int):
+        return ((padding, padding),) * len(sizes)
+    if isinstance(padding, tuple):
+        per_axis = expand("padding", padding, len(sizes))  # type: ignore[arg-type]
+        return tuple(item if isinstance(item, tuple) else (item, item) for item in per_axis)
     if padding == "valid":
-        return ((0, 0),) * ndim
+        return ((0, 0),) * len(sizes)
     if padding == "same-pytorch" and any(step != 1 for step in stride):
         raise ShapeMismatchError(
             f"padding='same-pytorch' needs stride 1, as in PyTorch, got stride={stride!r}; "
             "use padding='same' for the TensorFlow/Keras rule"
         )
-    if padding in ("same", "same-pytorch"):
-        return tuple(map(_same_padding, sizes, kernel, stride, dilation))
-    if isinstance(padding, int):
-        return ((padding, padding),) * ndim
-    assert isinstance(padding, tuple)  # narrowed for mypy; validated at construction
-    per_axis = expand("padding", padding, ndim)  # type: ignore[arg-type]
-    return tuple(item if isinstance(item, tuple) else (item, item) for item in per_axis)
+    return tuple(map(_same_padding, sizes, kernel, stride, dilation))
 
 
 def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -235,7 +242,6 @@ def window_output_size(
     stride: int,
     dilation: int,
     pad: tuple[int, int],
-    *,
     ceil_mode: bool = False,
 ) -> int:
     """Positions a window of `kernel` taps takes along one padded axis (PyTorch's rule)."""
