@@ -219,15 +219,17 @@ def load_network(source: str, parameters: dict[str, object], raw: tuple[str, ...
         return load_spec(path)
     from convcost.presets import build_preset, get_preset
 
-    preset = get_preset(source)
+    try:
+        preset = get_preset(source)
+    except ConvCostError as error:
+        raise ConvCostError(f"{error}; or give a spec file ({', '.join(SPEC_SUFFIXES)})") from error
     values = dict(parameters)
     for text in raw:
         name, value = parse_parameter(text)
+        kind = preset.parameter(name).type  # an unknown name raises, naming the valid ones
         try:
-            values[name] = preset_value(preset.parameter(name).type, value)
+            values[name] = preset_value(kind, value)
         except ConvCostError as error:
-            if isinstance(error, type(error)) and name not in {p.name for p in preset.parameters}:
-                raise
             raise ConvCostError(f"--param {name}: {error}") from error
     return build_preset(source, **values)
 

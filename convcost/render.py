@@ -54,7 +54,7 @@ def render_rich(tables: tuple[Table, ...], console: Console) -> None:
             console.print()
         rich_table = RichTable(
             title=table.title,
-            box=box.SIMPLE_HEAD,
+            box=box.HORIZONTALS,
             show_footer=table.totals is not None,
             title_justify="left",
             pad_edge=False,
@@ -73,7 +73,7 @@ def render_rich(tables: tuple[Table, ...], console: Console) -> None:
                 rich_table.add_row(*row, end_section=position == len(section) - 1)
         console.print(rich_table)
         for note in table.notes:
-            console.print(note, style="dim", highlight=False, soft_wrap=True)
+            console.print(note, style="dim", highlight=False)
 
 
 def render_plain(tables: tuple[Table, ...]) -> str:
