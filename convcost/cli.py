@@ -317,6 +317,7 @@ def convention_option(command: F) -> F:
 @click.option("--keep-first", is_flag=True, help="Keep the first convolution regular (MobileNet).")
 @click.option("--layers", "by_layer", is_flag=True, help="One row per layer instead of per stage.")
 @click.option("--by-type", is_flag=True, help="MACs and params per layer type, per family.")
+@convention_option
 @common_count_options
 @click.pass_context
 @reports_errors
@@ -341,6 +342,7 @@ def compare(
     keep_first: bool,
     by_layer: bool,
     by_type: bool,
+    convention: str,
     exact: bool,
     flops: bool,
     flops_bias: bool,
@@ -393,7 +395,18 @@ def compare(
         network = load_network(
             network_source, preset_parameters(width, resolution, classes), raw_parameters
         )
+    from dataclasses import replace
+
+    from convcost.conventions import count
+
+    profile = resolve_profile(convention)
     comparison = compare_families(network, families, bias=bias, keep_first=keep_first)
+    counted = {
+        family: count(cost, profile) for family, cost in zip(comparison.families, comparison.costs)
+    }
+    convention_line = f"{profile_title(profile)}: " + ", ".join(
+        f"{FAMILY_TITLES[family].lower()} {result.total:,}" for family, result in counted.items()
+    )
     output_format = resolve_format(output_format)
     metrics: tuple[Any, ...] = ("params", "macs", "flops") if flops else ("params", "macs")
     exact = exact or output_format == "csv"
@@ -405,16 +418,21 @@ def compare(
         count_bias=flops_bias,
         bias=bias,
     )
+    tables = tuple(replace(table, notes=(*table.notes, convention_line)) for table in tables)
     if by_type:
         tables += tuple(
             by_kind_table(cost, exact=exact, title=f"{FAMILY_TITLES[family]}: by layer type")
             for family, cost in zip(comparison.families, comparison.costs)
         )
-    emit_tables(
-        tables,
-        output_format,
-        lambda: comparison_document(comparison, count_bias=flops_bias, bias=bias),
-    )
+
+    def document() -> dict[str, Any]:
+        data = comparison_document(comparison, count_bias=flops_bias, bias=bias)
+        data["convention"] = {
+            family: profile_document(profile, result) for family, result in counted.items()
+        }
+        return data
+
+    emit_tables(tables, output_format, document)
 
 
 @main.command()
@@ -563,7 +581,7 @@ def summary(
       convcost summary vgg16 --convention thop --format json
       convcost summary my-net.toml --exact
     """
-    from convcost.conventions import count, get_profile
+    from convcost.conventions import count
     from convcost.memory import memory_estimate
     from convcost.network import network_cost, rewrite
     from convcost.report import by_kind_table, summary_document, summary_table
@@ -571,7 +589,7 @@ def summary(
     network = load_network(
         network_source, preset_parameters(width, resolution, classes), raw_parameters
     )
-    profile = get_profile(convention)
+    profile = resolve_profile(convention)
     if family != "regular":
         network = rewrite(network, FAMILY_NAMES[family], bias=bias, keep_first=keep_first)  # type: ignore[arg-type]
     cost = network_cost(network)
@@ -588,11 +606,11 @@ def summary(
         ),
         memory_note(memory),
     )  # fmt: skip
-    tables = (
+    tables: tuple[Any, ...] = (
         summary_table(
             cost,
             exact=exact,
-            counts=counted.per_row,
+            counts=counted.rows,
             count_title="MACs" if profile.name == "paper" else "Ops",
             notes=notes,
         ),
@@ -630,12 +648,13 @@ def profile_title(profile: Any) -> str:
 
 
 def profile_document(profile: Any, counted: Any) -> dict[str, Any]:
+    from convcost.conventions import profile_to_mapping
+
     return {
-        "name": profile.name,
-        "description": profile.description,
-        "peer": profile.peer,
+        "profile": profile_to_mapping(profile),
         "total": counted.total,
-        "by_type": dict(counted.by_type),
+        "breakdown": dict(counted.breakdown),
+        "differences_from_paper": dict(counted.differences),
     }
 
 
@@ -667,9 +686,9 @@ def presets(output_format: str | None) -> None:
         title="Presets",
         columns=(
             Column("Name", "left"),
-            Column("Description", "left"),
-            Column("Parameters", "left"),
-            Column("Source", "left"),
+            Column("Description", "left", wrap=True),
+            Column("Parameters", "left", wrap=True),
+            Column("Source", "left", wrap=True),
         ),
         sections=(rows,),
     )
@@ -742,6 +761,163 @@ def export(
         network_source, preset_parameters(width, resolution, classes), raw_parameters
     )
     click.echo(dump_spec(network, spec_format), nl=False)  # type: ignore[arg-type]
+
+
+PROFILE_SUFFIXES: Final = (".json", ".toml")
+
+
+def resolve_profile(value: str) -> Any:
+    """A built-in profile by name, or a user profile from a .json or .toml file."""
+    from pathlib import Path
+
+    from convcost.conventions import get_profile, profile_from_mapping
+
+    path = Path(value)
+    if path.suffix.lower() not in PROFILE_SUFFIXES:
+        return get_profile(value)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConvCostError(f"--convention {value}: cannot read the profile ({error})") from None
+    try:
+        if path.suffix.lower() == ".json":
+            import json
+
+            data = json.loads(text)
+        else:
+            if sys.version_info >= (3, 11):
+                import tomllib
+            else:  # pragma: no cover
+                import tomli as tomllib
+            data = tomllib.loads(text)
+    except ValueError as error:
+        raise ConvCostError(f"--convention {value}: not valid {path.suffix[1:]}: {error}") from None
+    return profile_from_mapping(data)
+
+
+@main.command()
+@click.argument("network_source", metavar="[NETWORK]", required=False)
+@network_options
+@click.option("--classes", type=click.IntRange(min=1), default=None, help="Classes of a preset.")
+@click.option(
+    "--convention", "extra_profiles", multiple=True,
+    help="A further profile: a .json or .toml file of your own (repeatable).",
+)  # fmt: skip
+@click.option("--exact", is_flag=True, help="Full integers instead of K/M/G units.")
+@format_option
+@reports_errors
+def conventions(
+    network_source: str | None,
+    width: float | None,
+    resolution: int | None,
+    raw_parameters: tuple[str, ...],
+    classes: int | None,
+    extra_profiles: tuple[str, ...],
+    exact: bool,
+    output_format: str | None,
+) -> None:
+    """The counting conventions of the peer tools, and how they count NETWORK.
+
+    Without NETWORK: the profiles, one line each. With NETWORK (a preset or a spec file):
+    one row per profile with its total and, per operation type, where it differs from
+    `paper` — why the tools disagree on that network.
+
+    \b
+    Examples:
+      convcost conventions
+      convcost conventions resnet18
+      convcost conventions mobilenet-v2 --exact --format markdown
+      convcost conventions my-net.toml --convention my-profile.json
+    """
+    from convcost.conventions import PROFILES, compare_profiles, profile_to_mapping
+    from convcost.network import network_cost
+    from convcost.report import Column, Table
+
+    profiles = (*PROFILES.values(), *map(resolve_profile, extra_profiles))
+    output_format = resolve_format(output_format)
+    exact = exact or output_format in ("csv", "json")
+    if network_source is None:
+        table = Table(
+            title="Counting conventions",
+            columns=(
+                Column("Profile", "left"),
+                Column("Counts", "left", wrap=True),
+                Column("Peer", "left", wrap=True),
+            ),
+            sections=(tuple((p.name, p.description, p.peer) for p in profiles),),
+        )
+        emit_tables(
+            (table,),
+            output_format,
+            lambda: {
+                "schema": "convcost.conventions",
+                "version": 1,
+                "profiles": [profile_to_mapping(p) for p in profiles],
+            },
+        )
+        return
+    network = load_network(
+        network_source, preset_parameters(width, resolution, classes), raw_parameters
+    )
+    cost = network_cost(network)
+    counts = compare_profiles(cost, profiles)
+    table = conventions_table(network.name or network_source, counts, exact=exact)
+    emit_tables(
+        (table,),
+        output_format,
+        lambda: {
+            "schema": "convcost.conventions",
+            "version": 1,
+            "network": {
+                "name": network.name,
+                "input_shape": [network.input_shape.channels, *network.input_shape.spatial],
+            },
+            "params": cost.totals.params,
+            "counts": [
+                {
+                    "profile": counted.profile.name,
+                    "peer": counted.profile.peer,
+                    "total": counted.total,
+                    "breakdown": dict(counted.breakdown),
+                    "differences_from_paper": dict(counted.differences),
+                }
+                for counted in counts
+            ],
+        },
+    )
+
+
+def conventions_table(title: str, counts: Any, *, exact: bool) -> Any:
+    """One row per profile: its total and where it differs from `paper`, per type."""
+    from convcost.report import Column, Table
+    from convcost.units import format_count
+
+    def differences(counted: Any) -> str:
+        parts = [
+            f"{kind} {'+' if value > 0 else '−'}{format_count(abs(value), exact=exact)}"
+            for kind, value in counted.differences.items()
+        ]
+        return ", ".join(parts) or "—"
+
+    return Table(
+        title=f"{title}: counted by each tool's convention",
+        columns=(
+            Column("Profile", "left"),
+            Column("Total"),
+            Column("Differs from paper by", "left", wrap=True),
+        ),
+        sections=(
+            tuple(
+                (
+                    counted.profile.name,
+                    format_count(counted.total, exact=exact),
+                    differences(counted),
+                )
+                for counted in counts
+            ),
+        ),
+        notes=("paper: multiply-adds of convolutions and dense layers only, as papers quote",),
+    )
 
 
 def int_or_pair(option: str, text: str, *, minimum: int = 1) -> int | tuple[int, ...]:

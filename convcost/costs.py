@@ -23,7 +23,7 @@ examples):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 from typing import Any, Final, Literal, TypeAlias, TypeVar
 
@@ -32,8 +32,10 @@ from convcost.layers import (
     Activation,
     AdaptiveAvgPool,
     AdaptiveMaxPool,
+    Add,
     AvgPool,
     BatchNorm,
+    Concat,
     Conv,
     ConvTranspose,
     DepthwiseSeparableConv,
@@ -214,6 +216,19 @@ def _conv(layer: Conv, x: Shape) -> LayerCost:
     )
 
 
+def _keras_transposed_size(
+    size: int, kernel: int, stride: int, dilation: int, output_padding: int, padding: str
+) -> int:
+    """Keras's ``deconv_output_length``: without output padding, ``"valid"`` gives
+    ``in·stride + max(span − stride, 0)`` and ``"same"`` gives ``in·stride``; with it,
+    ``(in − 1)·stride + span − 2·pad + output_padding``, pad = 0 or ``span // 2``."""
+    span = dilation * (kernel - 1) + 1
+    if not output_padding:
+        return size * stride + (max(span - stride, 0) if padding == "valid" else 0)
+    pad = 0 if padding == "valid" else span // 2
+    return (size - 1) * stride + span - 2 * pad + output_padding
+
+
 @_costs(ConvTranspose)
 def _conv_transpose(layer: ConvTranspose, x: Shape) -> LayerCost:
     _spatial_input(layer, x)
@@ -228,8 +243,9 @@ def _conv_transpose(layer: ConvTranspose, x: Shape) -> LayerCost:
             raise ShapeMismatchError(
                 f"output_padding={layer.output_padding!r} must be smaller than stride or dilation"
             )
-    if layer.padding == "same":
-        out_sizes = tuple(size * s for size, s in zip(x.spatial, stride))
+    if isinstance(layer.padding, str):
+        out_sizes = tuple(map(_keras_transposed_size, x.spatial, kernel, stride, dilation, extra,
+                              (layer.padding,) * ndim))  # fmt: skip
     else:
         zero = (0,) * ndim
         pads = resolve_padding(layer.padding, x.spatial, zero, zero, zero)
@@ -272,6 +288,9 @@ def _composite(
     shape = x
     for part in parts:
         cost = _conv(part, shape)
+        if part.name == "depthwise" and cost.kind != "depthwise":
+            # On one input channel, groups = C = 1 looks regular; by role it is depthwise.
+            cost = replace(cost, kind="depthwise")
         costs.append(cost)
         shape = cost.output_shape
     return LayerCost(
@@ -353,7 +372,17 @@ def _no_weights(layer: Layer, x: Shape, y: Shape, kind: Kind) -> LayerCost:
 
 @_costs(MaxPool, AvgPool)
 def _pool(layer: MaxPool | AvgPool, x: Shape) -> LayerCost:
-    _, out_sizes = _window_output(layer, x, ceil_mode=layer.ceil_mode)
+    kernel, out_sizes = _window_output(layer, x, ceil_mode=layer.ceil_mode)
+    if not isinstance(layer.padding, str):
+        dilation = expand("dilation", layer.dilation, x.ndim)
+        pads = resolve_padding(layer.padding, x.spatial, kernel, kernel, dilation)
+        for k, d, (before, after) in zip(kernel, dilation, pads):
+            half = (d * (k - 1) + 1) // 2
+            if max(before, after) > half:
+                raise ShapeMismatchError(
+                    f"padding={layer.padding!r} is more than half the pooling window "
+                    f"({half} for kernel {k}, dilation {d}), which PyTorch forbids"
+                )
     return _no_weights(layer, x, Shape.trusted(x.channels, out_sizes), "pool")
 
 
@@ -401,6 +430,18 @@ def _batch_norm(layer: BatchNorm, x: Shape) -> LayerCost:
         output_shape=x,
         params=per_channel if layer.affine else 0,
         non_trainable_params=per_channel if layer.track_running_stats else 0,
+    )
+
+
+@_costs(Add)
+def _add(layer: Add, x: Shape) -> LayerCost:
+    return _no_weights(layer, x, x, "add")
+
+
+@_costs(Concat)
+def _concat(layer: Concat, x: Shape) -> LayerCost:
+    raise ShapeMismatchError(
+        "Concat joins the branches of a Parallel block and has no cost on its own"
     )
 
 

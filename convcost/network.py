@@ -154,7 +154,8 @@ class Row:
     """One leaf layer of a network, where it sits, and what it costs.
 
     `path` is the layer's position (``"3"``, ``"2.body.1"``); `group` is the name of the
-    top-level block holding it (a stage), if any; `depth` is its nesting depth.
+    top-level block holding it (a stage), if any; `block`, the name of the innermost named
+    block holding it; `depth` is its nesting depth.
     """
 
     path: str
@@ -162,6 +163,14 @@ class Row:
     depth: int
     group: str | None
     cost: LayerCost
+    block: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        """The name within its innermost block when that is not the group: ``layer1.0.conv1``."""
+        if self.block is None or self.block == self.group:
+            return self.name
+        return f"{self.block}.{self.name}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -218,7 +227,7 @@ class NetworkCost:
 def network_cost(network: Network) -> NetworkCost:
     """Propagate the input shape through `network` and cost every layer."""
     rows: list[Row] = []
-    output = _walk(network.layers, network.input_shape, "", 0, None, rows)
+    output = _walk(network.layers, network.input_shape, "", 0, None, None, rows)
     return NetworkCost(
         network=network,
         rows=tuple(rows),
@@ -237,6 +246,7 @@ def _walk(
     prefix: str,
     depth: int,
     group: str | None,
+    block: str | None,
     rows: list[Row],
 ) -> Shape:
     for index, node in enumerate(nodes):
@@ -249,22 +259,27 @@ def _walk(
             except ConvCostError as error:
                 where = f"layer {path} ({_label(node)}) on input {shape}"
                 raise LayerError(where, error) from error
-            rows.append(Row(path=path, name=_label(node), depth=depth, group=group, cost=cost))
+            rows.append(
+                Row(path=path, name=_label(node), depth=depth, group=group, cost=cost, block=block)
+            )
             shape = cost.output_shape
             continue
         node_group = group if depth else node.name
+        inner = node.name or block
         if isinstance(node, Sequential):
-            shape = _walk(node.layers, shape, f"{path}.", depth + 1, node_group, rows)
+            shape = _walk(node.layers, shape, f"{path}.", depth + 1, node_group, inner, rows)
         elif isinstance(node, Residual):
-            body = _walk(node.body, shape, f"{path}.body.", depth + 1, node_group, rows)
-            shortcut = _walk(node.shortcut, shape, f"{path}.shortcut.", depth + 1, node_group, rows)
-            shape = _merge(node, path, (body, shortcut), "add", depth, node_group, rows)
+            body = _walk(node.body, shape, f"{path}.body.", depth + 1, node_group, inner, rows)
+            shortcut = _walk(
+                node.shortcut, shape, f"{path}.shortcut.", depth + 1, node_group, inner, rows
+            )
+            shape = _merge(node, path, (body, shortcut), "add", depth, node_group, inner, rows)
         else:
             outputs = tuple(
-                _walk(branch, shape, f"{path}.{i}.", depth + 1, node_group, rows)
+                _walk(branch, shape, f"{path}.{i}.", depth + 1, node_group, inner, rows)
                 for i, branch in enumerate(node.branches)
             )
-            shape = _merge(node, path, outputs, node.merge, depth, node_group, rows)
+            shape = _merge(node, path, outputs, node.merge, depth, node_group, inner, rows)
     return shape
 
 
@@ -275,6 +290,7 @@ def _merge(
     merge: Merge,
     depth: int,
     group: str | None,
+    enclosing: str | None,
     rows: list[Row],
 ) -> Shape:
     first = inputs[0]
@@ -301,7 +317,16 @@ def _merge(
         input_shape=first,
         output_shape=output,
     )
-    rows.append(Row(path=f"{path}.{merge}", name=merge, depth=depth + 1, group=group, cost=cost))
+    rows.append(
+        Row(
+            path=f"{path}.{merge}",
+            name=merge,
+            depth=depth + 1,
+            group=group,
+            cost=cost,
+            block=enclosing,
+        )
+    )
     return output
 
 

@@ -65,7 +65,7 @@ def render_rich(tables: tuple[Table, ...], console: Console) -> None:
                 column.header,
                 justify=column.align,
                 footer=footer,
-                no_wrap=True,
+                no_wrap=not column.wrap,
                 header_style="bold",
             )
         for section in table.sections:

@@ -46,6 +46,7 @@ FAMILY_TITLES: Final[dict[str, str]] = {
 class Column:
     header: str
     align: Literal["left", "right"] = "right"
+    wrap: bool = False  # long text that may wrap in a terminal; numbers never do
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ def _lines(comparison: Comparison, *, by_group: bool) -> list[list[_Line]]:
         if not any(cost.params or cost.macs or cost.non_trainable_params for cost in costs):
             continue
         sections.setdefault(first.group, []).append(
-            _Line(first.name, first.cost.output_shape, costs)
+            _Line(first.qualified_name, first.cost.output_shape, costs)
         )
     return list(sections.values())
 
@@ -457,7 +458,7 @@ def summary_table(
     for row, value in zip(cost.rows, values):
         sections.setdefault(row.group, []).append(
             (
-                "  " * row.depth + row.name,
+                "  " * row.depth + row.qualified_name,
                 type(row.cost.layer).__name__,
                 str(row.cost.output_shape),
                 format_count(row.cost.params, exact=exact),
