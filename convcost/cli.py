@@ -418,7 +418,8 @@ def compare(
         count_bias=flops_bias,
         bias=bias,
     )
-    tables = tuple(replace(table, notes=(*table.notes, convention_line)) for table in tables)
+    if profile.name != "paper":
+        tables = tuple(replace(table, notes=(*table.notes, convention_line)) for table in tables)
     if by_type:
         tables += tuple(
             by_kind_table(cost, exact=exact, title=f"{FAMILY_TITLES[family]}: by layer type")

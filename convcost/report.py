@@ -73,7 +73,7 @@ def metric_of(metric: Metric, *, count_bias: bool) -> Callable[[LayerCost | Tota
 
 def conventions_note(*, bias: str, count_bias: bool, metrics: Iterable[Metric]) -> str:
     """The line printed under every table: what was counted."""
-    parts = ["MACs: multiply-accumulates of convolutions and dense layers, per sample"]
+    parts = ["MACs (convention 'paper'): multiply-accumulates of convolutions and dense layers"]
     if "flops" in metrics:
         parts.append("FLOPs = 2 × MACs" + (" + bias additions" if count_bias else ""))
     parts.append(f"separable bias: {bias}")
