@@ -9,8 +9,6 @@ Shapes in, exact integers out; no deep-learning framework needed.
 (4608, 75497472)
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from convcost.costs import KINDS, Kind, LayerCost, Term, flops, layer_cost
 from convcost.errors import ConvCostError, FieldError, LayerError, ShapeError, ShapeMismatchError
 from convcost.layers import (
@@ -38,10 +36,7 @@ from convcost.layers import (
 )
 from convcost.shapes import Shape, parse_shape
 
-try:
-    __version__ = version("convcost")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+__version__ = "0.1.0"  # the one version source (pyproject.toml reads it)
 
 __all__ = [
     "ACTIVATIONS",

@@ -397,16 +397,17 @@ def compare(
         )
     from dataclasses import replace
 
-    from convcost.conventions import count
-
-    profile = resolve_profile(convention)
     comparison = compare_families(network, families, bias=bias, keep_first=keep_first)
-    counted = {
-        family: count(cost, profile) for family, cost in zip(comparison.families, comparison.costs)
-    }
-    convention_line = f"{profile_title(profile)}: " + ", ".join(
-        f"{FAMILY_TITLES[family].lower()} {result.total:,}" for family, result in counted.items()
-    )
+
+    def counted_by_convention() -> tuple[Any, dict[str, Any]]:
+        from convcost.conventions import count
+
+        profile = resolve_profile(convention)
+        return profile, {
+            family: count(cost, profile)
+            for family, cost in zip(comparison.families, comparison.costs)
+        }
+
     output_format = resolve_format(output_format)
     metrics: tuple[Any, ...] = ("params", "macs", "flops") if flops else ("params", "macs")
     exact = exact or output_format == "csv"
@@ -418,8 +419,13 @@ def compare(
         count_bias=flops_bias,
         bias=bias,
     )
-    if profile.name != "paper":
-        tables = tuple(replace(table, notes=(*table.notes, convention_line)) for table in tables)
+    if convention != "paper":  # the notes already define paper's MACs; others get a line
+        profile, counted = counted_by_convention()
+        line = f"{profile_title(profile)}: " + ", ".join(
+            f"{FAMILY_TITLES[family].lower()} {result.total:,}"
+            for family, result in counted.items()
+        )
+        tables = tuple(replace(table, notes=(*table.notes, line)) for table in tables)
     if by_type:
         tables += tuple(
             by_kind_table(cost, exact=exact, title=f"{FAMILY_TITLES[family]}: by layer type")
@@ -428,6 +434,7 @@ def compare(
 
     def document() -> dict[str, Any]:
         data = comparison_document(comparison, count_bias=flops_bias, bias=bias)
+        profile, counted = counted_by_convention()
         data["convention"] = {
             family: profile_document(profile, result) for family, result in counted.items()
         }

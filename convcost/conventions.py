@@ -37,7 +37,7 @@ from types import MappingProxyType
 from typing import Final, Literal, TypeAlias, get_args
 
 from convcost.costs import LayerCost
-from convcost.errors import ConvCostError
+from convcost.errors import ConventionError
 from convcost.layers import (
     ACTIVATIONS,
     Activation,
@@ -81,10 +81,6 @@ __all__ = [
     "profile_to_mapping",
     "rule_table",
 ]
-
-
-class ConventionError(ConvCostError):
-    """An unknown counting profile, or a malformed user-defined one."""
 
 
 OperationType: TypeAlias = Literal[

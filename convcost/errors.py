@@ -8,10 +8,13 @@ from __future__ import annotations
 
 __all__ = [
     "ConvCostError",
+    "ConventionError",
     "FieldError",
     "LayerError",
+    "PresetError",
     "ShapeError",
     "ShapeMismatchError",
+    "SpecError",
 ]
 
 
@@ -38,9 +41,45 @@ class ShapeMismatchError(ConvCostError):
 
 
 class LayerError(ConvCostError):
-    """An error raised by one layer of a network, with where it happened."""
+    """An error raised by one layer (or block) of a network, with where it happened.
 
-    def __init__(self, where: str, cause: ConvCostError) -> None:
+    `path` is the node's position in the network (``"2.body.0"``), `input_shape` the shape
+    it was given, as text, when known.
+    """
+
+    def __init__(
+        self,
+        where: str,
+        cause: ConvCostError,
+        *,
+        path: str | None = None,
+        input_shape: str | None = None,
+    ) -> None:
         self.where = where
         self.cause = cause
+        self.path = path
+        self.input_shape = input_shape
         super().__init__(f"{where}: {cause}")
+
+
+class SpecError(ConvCostError):
+    """A spec that cannot be read as a network; the message names the file and the place.
+
+    `source` is the file (or ``"<spec>"``), `line` the line the parser reported (syntax
+    errors only), `detail` the rest of the message, starting with the path in the spec.
+    """
+
+    def __init__(self, source: str, detail: str, *, line: int | None = None) -> None:
+        self.source = source
+        self.detail = detail
+        self.line = line
+        where = source if line is None else f"{source}, line {line}"
+        super().__init__(f"{where}: {detail}")
+
+
+class PresetError(ConvCostError):
+    """An unknown preset, an unknown preset parameter or parameters that do not go together."""
+
+
+class ConventionError(ConvCostError):
+    """An unknown counting profile, or a malformed user-defined one."""

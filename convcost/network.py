@@ -258,7 +258,7 @@ def _walk(
                 raise
             except ConvCostError as error:
                 where = f"layer {path} ({_label(node)}) on input {shape}"
-                raise LayerError(where, error) from error
+                raise LayerError(where, error, path=path, input_shape=str(shape)) from error
             rows.append(
                 Row(path=path, name=_label(node), depth=depth, group=group, cost=cost, block=block)
             )
@@ -300,6 +300,7 @@ def _merge(
             raise LayerError(
                 f"block {path} ({_label(block)})",
                 ShapeMismatchError(f"cannot add branches of different shapes: {shapes}"),
+                path=path,
             )
         joined: Layer = Add(inputs=len(inputs))
         output = first
@@ -308,6 +309,7 @@ def _merge(
             raise LayerError(
                 f"block {path} ({_label(block)})",
                 ShapeMismatchError(f"cannot concatenate branches of different sizes: {shapes}"),
+                path=path,
             )
         joined = Concat(inputs=len(inputs))
         output = Shape(sum(shape.channels for shape in inputs), first.spatial)

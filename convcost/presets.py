@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Final, Literal, TypeAlias
 
-from convcost.errors import ConvCostError, FieldError
+from convcost.errors import FieldError, PresetError
 from convcost.layers import (
     Activation,
     AdaptiveAvgPool,
@@ -61,10 +61,6 @@ __all__ = [
     "vgg_cifar",
     "xception",
 ]
-
-
-class PresetError(ConvCostError):
-    """An unknown preset, an unknown preset parameter or parameters that do not go together."""
 
 
 Value: TypeAlias = bool | int | float | str

@@ -36,7 +36,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from convcost.errors import ConvCostError, FieldError, LayerError
+from convcost.errors import ConvCostError, FieldError, LayerError, SpecError
 from convcost.layers import (
     ACTIVATIONS,
     Activation,
@@ -180,21 +180,6 @@ _REQUIRED: Final = {
     for cls in LAYER_TYPES.values()
 }
 _DEFAULTABLE: Final = frozenset(name for names in _FIELDS.values() for name in names) - _NO_DEFAULT
-
-
-class SpecError(ConvCostError):
-    """A spec that cannot be read as a network; the message names the file and the place.
-
-    `source` is the file (or ``"<spec>"``), `line` the line the parser reported (syntax
-    errors only), `detail` the rest of the message, starting with the path in the spec.
-    """
-
-    def __init__(self, source: str, detail: str, *, line: int | None = None) -> None:
-        self.source = source
-        self.detail = detail
-        self.line = line
-        where = source if line is None else f"{source}, line {line}"
-        super().__init__(f"{where}: {detail}")
 
 
 class _Problem(Exception):
@@ -589,16 +574,11 @@ def _check_shapes(network: Network) -> None:
         raise _Problem(str(error)) from None
 
 
-_WHERE = re.compile(r"^(?:layer|block) ([\w.]+) \(")
-_ON_INPUT = re.compile(r" on input (\S+)$")
-
-
 def _locate(network: Network, error: LayerError) -> str:
     """Rewrite the network's path (``"2.body.0"``) as the spec's (``layers[2].body[0]``)."""
-    match = _WHERE.match(error.where)
-    if match is None:
+    if error.path is None:
         return str(error)
-    steps = match.group(1).split(".")
+    steps = error.path.split(".")
     node: Node = network.layers[int(steps[0])]
     path = f"layers[{steps[0]}]"
     rest = steps[1:]
@@ -614,10 +594,9 @@ def _locate(network: Network, error: LayerError) -> str:
             path, rest = f"{path}.branches[{rest[0]}][{rest[1]}]", rest[2:]
         else:
             break
-    on_input = _ON_INPUT.search(error.where)
     context = _TYPE_NAMES.get(type(node), type(node).__name__)
-    if on_input:
-        context += f" on input {on_input.group(1)}"
+    if error.input_shape is not None:
+        context += f" on input {error.input_shape}"
     return f"{path} ({context}): {error.cause}"
 
 
