@@ -28,9 +28,13 @@ def format_count(count: int, *, exact: bool = False) -> str:
     """
     if exact or abs(count) < 1000:
         return f"{count:,}"
-    for scale, unit in _UNITS:
+    for index, (scale, unit) in enumerate(_UNITS):
         if abs(count) >= scale:
-            return _round_half_even(Fraction(count, scale), 2) + unit
+            value = Fraction(count, scale)
+            if index and abs(round(value * 100)) >= 1000 * 100:
+                scale, unit = _UNITS[index - 1]  # 999,995 rounds to 1.00M, not 1,000.00K
+                value = Fraction(count, scale)
+            return _round_half_even(value, 2) + unit
     raise AssertionError("unreachable: |count| >= 1000 has a unit")
 
 
