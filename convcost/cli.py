@@ -44,9 +44,14 @@ FORMAT_CHOICES: Final = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def one_line(message: str) -> str:
+    """A message as one line: line breaks inside user-given values are shown escaped."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def fail(message: str) -> None:
     """Print one line on stderr and exit 2: the user's input was wrong."""
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {one_line(message)}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -150,13 +155,44 @@ def emit_tables(tables: Any, output_format: str, document: Callable[[], dict[str
     elif output_format == "rich":
         from rich.console import Console
 
-        width = min(Console().width, 100)
+        console = Console(highlight=False)
+        # A terminal's own width, at most 100; into a pipe (--format rich), 100.
+        width = min(console.width, 100) if console.is_terminal else 100
         render.render_rich(tables, Console(width=width, highlight=False))
     else:
         click.echo(render.render_text(tables, output_format), nl=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Commands(click.Group):
+    """convcost's group: a usage error is one line on stderr, as every bad input is."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as error:
+            context = getattr(error, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context else ""
+            click.echo(f"Error: {one_line(error.format_message())}{hint}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(EXIT_BUG)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+@click.group(
+    cls=Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "-V", "--version", prog_name="convcost")
 def main() -> None:
     """What does this convolution, or this whole network, cost?
@@ -183,7 +219,7 @@ SPEC_SUFFIXES: Final = (".toml", ".json", ".yaml", ".yml")
 def parse_parameter(text: str) -> tuple[str, str]:
     name, separator, value = text.partition("=")
     if not separator or not name.strip():
-        raise click.BadParameter(f"{text!r}: write NAME=VALUE", param_hint="--param")
+        raise click.BadParameter(f"{text!r}: write NAME=VALUE", param_hint="'--param'")
     return name.strip().replace("-", "_"), value.strip()
 
 
@@ -267,6 +303,14 @@ def explicitly_given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
     from click.core import ParameterSource
 
     return [name for name in names if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
+
+
+def option_name(ctx: click.Context, name: str) -> str:
+    """The longest flag of parameter `name`, as the user types it (``--input``)."""
+    for param in ctx.command.params:
+        if param.name == name:
+            return max(param.opts, key=len)
+    return name
 
 
 def convention_option(command: F) -> F:
@@ -387,16 +431,18 @@ def compare(
     else:
         pyramid_only = explicitly_given(ctx, PYRAMID_OPTIONS)
         if pyramid_only:
-            names = ", ".join("--" + name.replace("_", "-") for name in pyramid_only)
-            raise ConvCostError(
-                f"{names} shape the built-in pyramid; they do not apply to a NETWORK"
-            )
+            names = " and ".join(option_name(ctx, name) for name in pyramid_only)
+            verb = "shapes" if len(pyramid_only) == 1 else "shape"
+            raise ConvCostError(f"{names} {verb} the built-in pyramid, not a NETWORK")
         bias = bias or "pointwise"
         network = load_network(
             network_source, preset_parameters(width, resolution, classes), raw_parameters
         )
     from dataclasses import replace
 
+    if network.input_shape.ndim < 2 and not explicitly_given(ctx, ("families",)):
+        # 1-D inputs have no spatial factorisation; leave that family out unless asked.
+        families = tuple(family for family in families if family != "spatially_separable")
     comparison = compare_families(network, families, bias=bias, keep_first=keep_first)
 
     def counted_by_convention() -> tuple[Any, dict[str, Any]]:
@@ -489,7 +535,7 @@ def layer(
     Examples:
       convcost layer 3x15x15 --out 10 -k 3 --explain        # seed 002: 45,630 vs 9,633
       convcost layer 16x128x128 -o 32 -k 3 -p same           # seed 001: 75.50M vs 10.75M
-      convcost layer hwc:32x32x3 -o 64 -k 3 --bias both      # seed 000: 1,792 vs 286
+      convcost layer hwc:32x32x3 -o 64 -k 3 --bias both --exact  # seed 000: 1,792 vs 286
     """
     from convcost.costs import layer_cost
     from convcost.layers import Conv, DepthwiseSeparableConv, Layer, SpatiallySeparableConv
@@ -535,13 +581,17 @@ def layer(
                 continue  # a 1-D convolution has no spatial factorisation
             raise ConvCostError(f"{family.replace('_', ' ')}: {error}") from error
     output_format = resolve_format(output_format)
-    table = layer_table(costs, exact=exact or output_format == "csv", count_bias=flops_bias)
+    table = layer_table(
+        costs,
+        exact=exact or output_format == "csv",
+        count_bias=flops_bias,
+        tree=output_format in ("rich", "plain"),
+        bias=bias,
+    )
     emit_tables((table,), output_format, lambda: layer_document(costs, count_bias=flops_bias))
-    if explain and output_format != "json":
-        click.echo()
-        for cost in costs.values():
-            click.echo("\n".join(explain_cost(cost)))
-            click.echo()
+    if explain and output_format not in ("json", "csv"):
+        lines = [line for cost in costs.values() for line in (*explain_cost(cost), "")]
+        click.echo(explanation_block(lines, output_format), nl=False)
 
 
 @main.command()
@@ -928,6 +978,22 @@ def conventions_table(title: str, counts: Any, *, exact: bool) -> Any:
     )
 
 
+def explanation_block(lines: list[str], output_format: str) -> str:
+    """`--explain`'s formulas, fenced as the output format wants verbatim text."""
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    if output_format in ("markdown", "github"):
+        return f"\n```text\n{text}```\n"
+    if output_format == "latex":
+        return "\n" + "".join(f"% {line}\n" if line else "%\n" for line in text.splitlines())
+    if output_format == "html":
+        import html
+
+        return f"<pre>\n{html.escape(text)}</pre>\n"
+    if output_format == "rst":
+        return "\n::\n\n" + "".join(f"    {line}\n" if line else "\n" for line in text.splitlines())
+    return "\n" + text
+
+
 def int_or_pair(option: str, text: str, *, minimum: int = 1) -> int | tuple[int, ...]:
     """``"3"`` → 3; ``"3,1"`` → (3, 1); anything else is a usage error naming the option."""
     pieces = [piece.strip() for piece in text.split(",")]
@@ -935,10 +1001,10 @@ def int_or_pair(option: str, text: str, *, minimum: int = 1) -> int | tuple[int,
         values = tuple(int(piece) for piece in pieces)
     except ValueError:
         raise click.BadParameter(
-            f"{text!r} is not an integer or a comma-separated list", param_hint=option
+            f"{text!r} is not an integer or a comma-separated list", param_hint=f"'{option}'"
         ) from None
     if any(value < minimum for value in values):
-        raise click.BadParameter(f"{text!r}: values must be >= {minimum}", param_hint=option)
+        raise click.BadParameter(f"{text!r}: values must be >= {minimum}", param_hint=f"'{option}'")
     return values[0] if len(values) == 1 else values
 
 

@@ -23,9 +23,8 @@ examples):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from math import prod
-from typing import Any, Final, Literal, TypeAlias, TypeVar
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypeVar
 
 from convcost.errors import FieldError, ShapeMismatchError
 from convcost.layers import (
@@ -77,13 +76,16 @@ Term: TypeAlias = tuple[str, int]
 """A named factor of a product, e.g. ``("k_h", 3)``: what `--explain` prints."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LayerCost:
+class LayerCost(NamedTuple):
     """What one layer costs on one input shape.
 
     `macs` is the product of `macs_terms` when they are given; the weight tensor holds
     the product of `weight_terms`; `parts` are the sub-layers of a composite layer (the
     depthwise and pointwise convolutions of a separable one), whose costs add up to this.
+
+    A named tuple rather than a frozen dataclass, as immutable but cheaper to build: the
+    engine makes one per layer, and a frozen dataclass's ``__init__`` alone would cost
+    more than the arithmetic (see docs/benchmarks.md).
     """
 
     layer: Layer
@@ -290,7 +292,7 @@ def _composite(
         cost = _conv(part, shape)
         if part.name == "depthwise" and cost.kind != "depthwise":
             # On one input channel, groups = C = 1 looks regular; by role it is depthwise.
-            cost = replace(cost, kind="depthwise")
+            cost = cost._replace(kind="depthwise")
         costs.append(cost)
         shape = cost.output_shape
     return LayerCost(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Final, Literal, TypeAlias, get_args
+from typing import Final, Literal, NamedTuple, TypeAlias, get_args
 
 from convcost.costs import LayerCost, conv_kind, layer_cost
 from convcost.errors import ConvCostError, FieldError, LayerError, ShapeMismatchError
@@ -149,13 +149,13 @@ class Network:
         _name(self.name)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One leaf layer of a network, where it sits, and what it costs.
 
     `path` is the layer's position (``"3"``, ``"2.body.1"``); `group` is the name of the
     top-level block holding it (a stage), if any; `block`, the name of the innermost named
-    block holding it; `depth` is its nesting depth.
+    block holding it; `depth` is its nesting depth. A named tuple, as `LayerCost` is, for
+    the same reason: one is built per layer.
     """
 
     path: str
@@ -259,9 +259,7 @@ def _walk(
             except ConvCostError as error:
                 where = f"layer {path} ({_label(node)}) on input {shape}"
                 raise LayerError(where, error, path=path, input_shape=str(shape)) from error
-            rows.append(
-                Row(path=path, name=_label(node), depth=depth, group=group, cost=cost, block=block)
-            )
+            rows.append(Row(path, node.name or type(node).__name__, depth, group, cost, block))
             shape = cost.output_shape
             continue
         node_group = group if depth else node.name

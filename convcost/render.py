@@ -11,6 +11,7 @@ import csv
 import functools
 import io
 import json
+import re
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, get_args
 
 from convcost.report import Column, Table
@@ -125,6 +126,10 @@ def render_tabulate(tables: tuple[Table, ...], format: str) -> str:
         if format in ("markdown", "github"):
             text = f"**{table.title}**\n\n{text}\n\n" + "\n".join(f"_{n}_" for n in table.notes)
         elif format == "latex":
+            if table.totals:  # a rule above the totals row, as papers set them
+                lines = text.splitlines()
+                lines.insert(lines.index("\\bottomrule") - 1, "\\midrule")
+                text = "\n".join(lines)
             notes = "".join(f"% {note}\n" for note in table.notes)
             text = f"% {table.title}\n{notes}{text}"
         elif format == "html":
@@ -137,18 +142,25 @@ def render_tabulate(tables: tuple[Table, ...], format: str) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+_GROUPED_INTEGER = re.compile(r"-?\d{1,3}(?:,\d{3})+")
+
+
+def _csv_cell(cell: str) -> str:
+    """Exact counts without thousands separators, so spreadsheets read them as numbers."""
+    return cell.replace(",", "") if _GROUPED_INTEGER.fullmatch(cell) else cell
+
+
 def render_csv(tables: tuple[Table, ...]) -> str:
-    """One CSV block per table, headed by a comment-free header row; totals last."""
+    """One CSV block per table (RFC 4180 line ends), the table's title in a first column."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer)
     for index, table in enumerate(tables):
         if index:
-            buffer.write("\n")
+            buffer.write("\r\n")
         writer.writerow(["table", *(column.header for column in table.columns)])
-        for row in table.rows:
-            writer.writerow([table.title, *row])
-        if table.totals:
-            writer.writerow([table.title, *table.totals])
+        rows = (*table.rows, table.totals) if table.totals else table.rows
+        for row in rows:
+            writer.writerow([table.title, *map(_csv_cell, row)])
     return buffer.getvalue()
 
 

@@ -37,8 +37,8 @@ METRICS: Final[tuple[Metric, ...]] = ("params", "macs", "flops")
 METRIC_TITLES: Final[dict[str, str]] = {"params": "Parameters", "macs": "MACs", "flops": "FLOPs"}
 FAMILY_TITLES: Final[dict[str, str]] = {
     "regular": "Regular",
-    "spatially_separable": "Spatial sep.",
-    "depthwise_separable": "Depthwise sep.",
+    "spatially_separable": "Spatial",
+    "depthwise_separable": "Depthwise",
 }
 
 
@@ -341,9 +341,18 @@ LAYER_FAMILY_TITLES: Final[dict[str, str]] = {
 
 
 def layer_table(
-    costs: dict[Family, LayerCost], *, exact: bool = False, count_bias: bool = False
+    costs: dict[Family, LayerCost],
+    *,
+    exact: bool = False,
+    count_bias: bool = False,
+    tree: bool = True,
+    bias: str = "none",
 ) -> Table:
-    """One layer in several families: a row per family and per part, ratios to regular."""
+    """One layer in several families: a row per family and per part, ratios to regular.
+
+    Parts are drawn as a tree (``├ depthwise``) for terminals; with `tree` off, for
+    documents and spreadsheets, they are named ``Depthwise separable: depthwise``.
+    """
     regular = costs["regular"]
     columns = (
         Column("Family", "left"),
@@ -356,9 +365,15 @@ def layer_table(
     )
     section = []
     for family, cost in costs.items():
-        entries = [(LAYER_FAMILY_TITLES[family], cost)]
+        title = LAYER_FAMILY_TITLES[family]
+        entries = [(title, cost)]
         entries += [
-            (("└ " if i == len(cost.parts) - 1 else "├ ") + part.layer.label, part)
+            (
+                ("└ " if i == len(cost.parts) - 1 else "├ ") + part.layer.label
+                if tree
+                else f"{title}: {part.layer.label}",
+                part,
+            )
             for i, part in enumerate(cost.parts)
         ]
         for label, entry in entries:
@@ -380,7 +395,7 @@ def layer_table(
         title=f"One layer on {regular.input_shape}, by convolution family",
         columns=columns,
         sections=(tuple(section),),
-        notes=(conventions_note(bias="see rows", count_bias=count_bias, metrics=("flops",)),),
+        notes=(conventions_note(bias=bias, count_bias=count_bias, metrics=("flops",)),),
     )
 
 

@@ -230,9 +230,10 @@ def resolve_padding(
 
 
 def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    span = dilation * (kernel - 1) + 1
     out = -(-size // stride)
-    total = max((out - 1) * stride + span - size, 0)
+    total = (out - 1) * stride + dilation * (kernel - 1) + 1 - size
+    if total <= 0:
+        return (0, 0)
     return (total // 2, total - total // 2)
 
 

@@ -397,7 +397,7 @@ def test_depthwise_separable_is_depthwise_then_pointwise(case: Case) -> None:
     by_hand = chain(depthwise_then_pointwise(layer, shape.channels), shape)
     assert len(cost.parts) == 2
     for part, expected in zip(cost.parts, by_hand):
-        costs_agree(replace(part, kind=expected.kind), expected)
+        costs_agree(part._replace(kind=expected.kind), expected)
     assert cost.params == sum(c.params for c in by_hand)
     assert cost.macs == sum(c.macs for c in by_hand)
     assert cost.output_shape == by_hand[-1].output_shape

@@ -1,10 +1,14 @@
-"""The README's promises: its set-up commands and its tables are what the tool prints."""
+"""The README's promises: its set-up commands and its tables are what the tool prints.
+
+`pytest --update-golden` rewrites the README's generated blocks from the commands.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from convcost.cli import main
@@ -12,15 +16,29 @@ from convcost.cli import main
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def readme_block(name: str) -> str:
-    match = re.search(rf"<!-- {name}:[^>]*-->\n(.*?)<!-- /{name} -->", README.read_text(), re.S)
+def check_block(request: pytest.FixtureRequest, name: str, expected: str) -> None:
+    """The README block `name` equals `expected` (or is rewritten to it with --update-golden)."""
+    text = README.read_text(encoding="utf-8")
+    pattern = re.compile(rf"(<!-- {name}:[^>]*-->\n)(.*?)(<!-- /{name} -->)", re.S)
+    match = pattern.search(text)
     assert match, f"README has no block {name!r}"
-    return match.group(1)
+    if request.config.getoption("--update-golden"):
+        README.write_text(
+            text[: match.start(2)] + expected + text[match.end(2) :], encoding="utf-8"
+        )
+        return
+    assert match.group(2) == expected
+
+
+def command_output(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def test_readme_starts_with_the_two_setup_commands() -> None:
     """Exactly two commands at the top: install and run the main job; install and test."""
-    fence = re.search(r"```sh\n(.*?)```", README.read_text(), re.S)
+    fence = re.search(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert fence is not None
     assert fence.group(1).splitlines() == [
         "pip install . && convcost compare",
@@ -28,18 +46,15 @@ def test_readme_starts_with_the_two_setup_commands() -> None:
     ]
 
 
-def test_readme_conventions_table_is_the_commands_output() -> None:
+def test_readme_conventions_table_is_the_commands_output(request: pytest.FixtureRequest) -> None:
     """The "Why do tools disagree?" table equals `convcost conventions resnet18`."""
-    result = CliRunner().invoke(
-        main, ["conventions", "resnet18", "--exact", "--format", "markdown"]
-    )
-    assert result.exit_code == 0, result.output
-    assert readme_block("conventions-resnet18") == result.output
+    output = command_output("conventions", "resnet18", "--exact", "--format", "markdown")
+    check_block(request, "conventions-resnet18", output)
 
 
-def test_readme_compare_example_is_the_commands_output() -> None:
+def test_readme_compare_example_is_the_commands_output(request: pytest.FixtureRequest) -> None:
     """The main job's table in the README is what `convcost compare` prints."""
-    result = CliRunner().invoke(main, ["compare", "--format", "plain"])
-    assert result.exit_code == 0, result.output
-    block = readme_block("compare-default")
-    assert block == f"```\n$ convcost compare --format plain\n{result.output}```\n"
+    output = command_output("compare", "--format", "plain")
+    check_block(
+        request, "compare-default", f"```\n$ convcost compare --format plain\n{output}```\n"
+    )
