@@ -1,0 +1,197 @@
+"""The commands that take a NETWORK (a preset or a spec file): compare, summary, export,
+presets and conventions, through click's CliRunner, checked against the library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_cli import check_error, run, run_ok
+from test_specs import BAD_SPECS
+
+from convcost.conventions import count, get_profile
+from convcost.network import compare, network_cost, rewrite
+from convcost.presets import PRESETS, build_preset
+from convcost.specs import load_spec, parse_spec
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_json(*args: str) -> Any:
+    return json.loads(run_ok(*args, "--format", "json"))
+
+
+# --- the issue's "done means" ----------------------------------------------------------
+
+
+def test_presets_lists_every_preset_with_its_source() -> None:
+    listing = run_json("presets")
+    assert [preset["name"] for preset in listing["presets"]] == list(PRESETS)
+    assert all(preset["source"] and preset["description"] for preset in listing["presets"])
+    plain = run_ok("presets", "--format", "plain")
+    for name in PRESETS:
+        assert name in plain
+
+
+def test_compare_mobilenet_v1_at_half_width() -> None:
+    """`convcost compare mobilenet-v1 --width 0.5`: the library's numbers, per family."""
+    document = run_json("compare", "mobilenet-v1", "--width", "0.5")
+    expected = compare(build_preset("mobilenet-v1", width=0.5))
+    for family, cost in zip(expected.families, expected.costs):
+        totals = document["families"][family]["totals"]
+        assert (totals["params"], totals["macs"]) == (cost.totals.params, cost.totals.macs)
+    # Table 6 of the MobileNet paper: 149 million mult-adds at width 0.5.
+    assert document["families"]["regular"]["totals"]["macs"] == 149_497_088
+
+
+def test_summary_resnet18_matches_torchvision() -> None:
+    """torchvision's ResNet-18: 11,689,512 parameters, 1,814,073,344 MACs (torch 2.14.1)."""
+    document = run_json("summary", "resnet18")
+    assert document["totals"]["params"] == 11_689_512
+    assert document["totals"]["macs"] == 1_814_073_344
+    assert document["totals"]["non_trainable_params"] == 9_600
+    text = run_ok("summary", "resnet18", "--format", "plain", "--exact")
+    assert "layer1.0.conv1" in text
+    assert "11,689,512" in text
+
+
+def test_compare_a_spec_file() -> None:
+    """`convcost compare FILE` (seed 000's VGG model as a spec): Keras's 1,186,378 and
+    174,821 parameters (SeparableConv2D, bias on the pointwise part)."""
+    document = run_json("compare", str(EXAMPLES / "vgg-cifar.toml"), "--families", "depthwise")
+    assert document["families"]["regular"]["totals"]["params"] == 1_186_378
+    assert document["families"]["depthwise_separable"]["totals"]["params"] == 174_821
+
+
+def test_summary_vgg16_with_the_thop_convention_carries_its_count() -> None:
+    """The issue's example: thop counts 15,470,314,496 on VGG-16."""
+    document = run_json("summary", "vgg16", "--convention", "thop")
+    assert document["convention"]["total"] == 15_470_314_496
+    assert document["convention"]["profile"]["name"] == "thop"
+
+
+def test_conventions_resnet18_prints_all_eight_totals() -> None:
+    """The eight profiles of the issue, to the unit, from `convcost conventions resnet18`."""
+    expected = {
+        "paper": 1_814_073_344,
+        "torchinfo": 1_814_083_944,
+        "ptflops-aten": 1_814_074_344,
+        "ptflops": 1_825_313_768,
+        "thop": 1_824_033_792,
+        "fvcore": 1_819_065_856,
+        "torchprofile": 1_816_557_568,
+        "calflops": 3_636_250_112,
+    }
+    document = run_json("conventions", "resnet18")
+    totals = {entry["profile"]: entry["total"] for entry in document["counts"]}
+    assert {name: totals[name] for name in expected} == expected
+    text = run_ok("conventions", "resnet18", "--exact", "--format", "plain")
+    for total in expected.values():
+        assert f"{total:,}" in text
+
+
+# --- every command against the library --------------------------------------------------
+
+
+@pytest.mark.parametrize("family", ["regular", "spatial", "depthwise"])
+def test_summary_rows_are_the_librarys(family: str) -> None:
+    network = build_preset("vgg-cifar")
+    full_name = {"spatial": "spatially_separable", "depthwise": "depthwise_separable"}
+    if family != "regular":
+        network = rewrite(network, full_name[family], bias="pointwise")  # type: ignore[arg-type]
+    cost = network_cost(network)
+    document = run_json("summary", "vgg-cifar", "--family", family)
+    assert [row["params"] for row in document["rows"]] == [row.cost.params for row in cost.rows]
+    assert [row["macs"] for row in document["rows"]] == [row.cost.macs for row in cost.rows]
+    assert document["totals"]["params"] == sum(row["params"] for row in document["rows"])
+
+
+@pytest.mark.parametrize("profile", ["paper", "torchinfo", "ptflops", "calflops"])
+def test_compare_convention_is_stored_for_every_family(profile: str) -> None:
+    comparison = compare(build_preset("resnet18"))
+    document = run_json("compare", "resnet18", "--convention", profile)
+    for family, cost in zip(comparison.families, comparison.costs):
+        assert document["convention"][family]["total"] == count(cost, get_profile(profile)).total
+    plain = run_ok("compare", "resnet18", "--convention", profile, "--format", "plain")
+    assert (f"'{profile}'" in plain) is True
+
+
+def test_summary_by_type_shares_sum_to_the_totals() -> None:
+    document = run_json("summary", "mobilenet-v1", "--by-type")
+    by_kind = document["by_kind"]
+    assert sum(entry["macs"] for entry in by_kind.values()) == document["totals"]["macs"]
+    assert sum(entry["params"] for entry in by_kind.values()) == document["totals"]["params"]
+    text = run_ok("summary", "mobilenet-v1", "--by-type", "--format", "plain")
+    assert "Conv 1×1 (pointwise)" in text
+
+
+@pytest.mark.parametrize("spec_format", ["toml", "json", "yaml"])
+def test_export_reads_back_as_the_preset(spec_format: str) -> None:
+    text = run_ok("export", "mobilenet-v2", "--width", "0.5", "--format", spec_format)
+    assert parse_spec(text, spec_format) == build_preset("mobilenet-v2", width=0.5)  # type: ignore[arg-type]
+
+
+def test_preset_parameters_by_option_and_by_param() -> None:
+    document = run_json("summary", "mobilenet-v1", "--resolution", "160", "--param", "shallow=true")
+    expected = network_cost(build_preset("mobilenet-v1", resolution=160, shallow=True))
+    assert document["totals"]["macs"] == expected.totals.macs
+
+
+def test_a_spec_file_round_trips_through_export(tmp_path: Path) -> None:
+    path = tmp_path / "net.json"
+    path.write_text(run_ok("export", str(EXAMPLES / "vgg-cifar.toml"), "--format", "json"))
+    assert load_spec(path) == load_spec(EXAMPLES / "vgg-cifar.toml")
+
+
+# --- bad input: exit 2 and one line ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_SPECS)
+def test_a_bad_spec_file_exits_2_naming_the_place(tmp_path: Path, text: str, message: str) -> None:
+    """Every bad spec of the spec tests, through `convcost compare FILE`."""
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    line = check_error(run("compare", str(path)))
+    assert line == f"Error: {path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        pytest.param(["summary", "resnet"], "unknown preset 'resnet'", id="unknown-preset"),
+        pytest.param(["summary", "missing.toml"], "missing.toml", id="missing-file"),
+        pytest.param(["compare", "resnet18", "--stages", "3"], "--stages", id="pyramid-option"),
+        pytest.param(["summary", "resnet18", "--width", "0.5"], "'width'", id="no-such-param"),
+        pytest.param(
+            ["summary", "mobilenet-v1", "--param", "shallow=maybe"], "shallow", id="bad-param"
+        ),
+        pytest.param(["summary", "resnet18", "--param", "oops"], "NAME=VALUE", id="param-form"),
+        pytest.param(
+            ["summary", "vgg16", "--convention", "flops"],
+            "valid profiles: paper, torchinfo",
+            id="unknown-convention",
+        ),
+        pytest.param(["export", "nope"], "unknown preset 'nope'", id="export-unknown"),
+        pytest.param(["conventions", "nope"], "unknown preset 'nope'", id="conventions-unknown"),
+    ],
+)
+def test_network_errors(args: list[str], fragment: str) -> None:
+    assert fragment in check_error(run(*args))
+
+
+def test_a_malformed_user_profile_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps({"name": "mine", "rules": {"batch_norm": {"per": "pixel"}}}))
+    line = check_error(run("summary", "resnet18", "--convention", str(path)))
+    assert "per" in line
+    path.write_text("{not json")
+    assert "not valid json" in check_error(run("summary", "resnet18", "--convention", str(path)))
+
+
+def test_a_user_profile_equal_to_paper_counts_as_paper(tmp_path: Path) -> None:
+    path = tmp_path / "profile.toml"
+    path.write_text('name = "mine"\n')
+    mine = run_json("summary", "resnet18", "--convention", str(path))
+    assert mine["convention"]["total"] == 1_814_073_344
