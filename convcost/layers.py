@@ -10,7 +10,7 @@ Lists are accepted and stored as tuples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias, get_args
 
 from convcost.errors import FieldError
@@ -80,10 +80,10 @@ class LayerBase:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for name in self.__dataclass_fields__:  # fields() filters pseudo-fields; we have none
+            value = getattr(self, name)
             if isinstance(value, list):
-                object.__setattr__(self, field.name, _tuples(value))
+                object.__setattr__(self, name, _tuples(value))
         if self.name is not None and (not isinstance(self.name, str) or not self.name):
             raise FieldError("name", self.name, "a non-empty string or None")
 
