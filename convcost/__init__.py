@@ -1,6 +1,7 @@
 """convcost: exact parameter and multiply-add counts for convolutional networks.
 
-Shapes in, exact integers out; no deep-learning framework needed.
+Shapes in, exact integers out; no deep-learning framework needed. Presets, spec files and
+counting profiles live in `convcost.presets`, `convcost.specs` and `convcost.conventions`.
 
 >>> from convcost import Conv, Shape, layer_cost
 >>> conv = Conv(out_channels=32, kernel_size=3, padding=1, bias=False)
@@ -9,8 +10,18 @@ Shapes in, exact integers out; no deep-learning framework needed.
 (4608, 75497472)
 """
 
+from convcost.builders import pyramid
 from convcost.costs import KINDS, Kind, LayerCost, Term, flops, layer_cost
-from convcost.errors import ConvCostError, FieldError, LayerError, ShapeError, ShapeMismatchError
+from convcost.errors import (
+    ConvCostError,
+    ConventionError,
+    FieldError,
+    LayerError,
+    PresetError,
+    ShapeError,
+    ShapeMismatchError,
+    SpecError,
+)
 from convcost.layers import (
     ACTIVATIONS,
     BIAS_CONVENTIONS,
@@ -34,6 +45,22 @@ from convcost.layers import (
     Upsample,
     ZeroPad,
 )
+from convcost.memory import MemoryEstimate, memory_estimate
+from convcost.network import (
+    FAMILIES,
+    Comparison,
+    Family,
+    Network,
+    NetworkCost,
+    Parallel,
+    Residual,
+    Row,
+    Sequential,
+    Totals,
+    compare,
+    network_cost,
+    rewrite,
+)
 from convcost.shapes import Shape, parse_shape
 
 __version__ = "0.1.0"  # the one version source (pyproject.toml reads it)
@@ -41,6 +68,7 @@ __version__ = "0.1.0"  # the one version source (pyproject.toml reads it)
 __all__ = [
     "ACTIVATIONS",
     "BIAS_CONVENTIONS",
+    "FAMILIES",
     "KINDS",
     "Activation",
     "AdaptiveAvgPool",
@@ -48,11 +76,14 @@ __all__ = [
     "AvgPool",
     "BatchNorm",
     "BiasConvention",
+    "Comparison",
     "Conv",
     "ConvCostError",
     "ConvTranspose",
+    "ConventionError",
     "DepthwiseSeparableConv",
     "Dropout",
+    "Family",
     "FieldError",
     "Flatten",
     "GlobalAvgPool",
@@ -63,15 +94,30 @@ __all__ = [
     "LayerError",
     "Linear",
     "MaxPool",
+    "MemoryEstimate",
+    "Network",
+    "NetworkCost",
+    "Parallel",
+    "PresetError",
+    "Residual",
+    "Row",
+    "Sequential",
     "Shape",
     "ShapeError",
     "ShapeMismatchError",
     "SpatiallySeparableConv",
+    "SpecError",
     "Term",
+    "Totals",
     "Upsample",
     "ZeroPad",
     "__version__",
+    "compare",
     "flops",
     "layer_cost",
+    "memory_estimate",
+    "network_cost",
     "parse_shape",
+    "pyramid",
+    "rewrite",
 ]

@@ -58,3 +58,19 @@ def test_readme_compare_example_is_the_commands_output(request: pytest.FixtureRe
     check_block(
         request, "compare-default", f"```\n$ convcost compare --format plain\n{output}```\n"
     )
+
+
+def test_readme_python_examples_run() -> None:
+    """Every ``pycon`` block of the README runs and prints what it shows."""
+    import doctest
+
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```pycon\n(.*?)```", text, re.S)
+    assert blocks
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    globs: dict[str, object] = {}
+    for index, block in enumerate(blocks):
+        test = parser.get_doctest(block, globs, f"README block {index}", str(README), 0)
+        runner.run(test, clear_globs=False)  # the blocks are one session
+    assert runner.summarize(verbose=False).failed == 0
