@@ -67,10 +67,8 @@ def test_readme_python_examples_run() -> None:
     text = README.read_text(encoding="utf-8")
     blocks = re.findall(r"```pycon\n(.*?)```", text, re.S)
     assert blocks
-    parser = doctest.DocTestParser()
+    session = "\n".join(blocks)  # the blocks read as one session, names carried over
+    test = doctest.DocTestParser().get_doctest(session, {}, "README", str(README), 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    globs: dict[str, object] = {}
-    for index, block in enumerate(blocks):
-        test = parser.get_doctest(block, globs, f"README block {index}", str(README), 0)
-        runner.run(test, clear_globs=False)  # the blocks are one session
+    runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
