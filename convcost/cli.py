@@ -163,6 +163,10 @@ def emit_tables(tables: Any, output_format: str, document: Callable[[], dict[str
         click.echo(render.render_text(tables, output_format), nl=False)
 
 
+# click 8.2+ raises this for a bare `convcost`; older versions print the help themselves.
+NO_ARGS_IS_HELP: Final = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class Commands(click.Group):
     """convcost's group: a usage error is one line on stderr, as every bad input is."""
 
@@ -180,6 +184,9 @@ class Commands(click.Group):
             result = super().main(args, prog_name, complete_var, False, **extra)
         except click.ClickException as error:
             context = getattr(error, "ctx", None)
+            if isinstance(error, NO_ARGS_IS_HELP) and context is not None:
+                click.echo(context.get_help())  # `convcost` alone: the help, not an error
+                sys.exit(EXIT_OK)
             hint = f" (see '{context.command_path} --help')" if context else ""
             click.echo(f"Error: {one_line(error.format_message())}{hint}", err=True)
             sys.exit(error.exit_code)

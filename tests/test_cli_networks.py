@@ -195,3 +195,10 @@ def test_a_user_profile_equal_to_paper_counts_as_paper(tmp_path: Path) -> None:
     path.write_text('name = "mine"\n')
     mine = run_json("summary", "resnet18", "--convention", str(path))
     assert mine["convention"]["total"] == 1_814_073_344
+
+
+def test_convcost_alone_prints_the_help() -> None:
+    result = run()
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: convcost")
+    assert "compare" in result.stdout
