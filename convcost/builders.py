@@ -52,9 +52,11 @@ def pyramid(
 
     Each stage is `convs_per_stage` k×k convolutions with "same" padding (each optionally
     followed by batch norm and an activation). Resolution halves between stages, by a
-    2×2 max pool after every stage (``downsample="pool"``, as in VGG) or by stride 2 in
-    the first convolution of every stage but the first (``"stride"``). The optional head
-    is global average pooling or flattening, then a dense layer of `classes`.
+    2×2 max pool after every stage (``downsample="pool"``, as in VGG: the last stage's
+    output is halved too) or by stride 2 in the first convolution of every stage but the
+    first (``"stride"``: the last stage's output keeps its resolution). Either way stage i
+    runs at 1/2**i resolution, so the convolutions cost the same. The optional head is
+    global average pooling or flattening, then a dense layer of `classes`.
 
     The defaults are the setting of seed 001's comparison: a 64×128×128 input, one 3×3
     convolution per stage doubling channels (64→128, 128→256, 256→512, 512→1024) at
@@ -71,6 +73,16 @@ def pyramid(
     if activation is not None and activation not in ACTIVATIONS:
         raise FieldError("activation", activation, "one of " + ", ".join(sorted(ACTIVATIONS)))
     _at_least("classes", classes, 1)
+    if not isinstance(input_shape, Shape):
+        raise FieldError("input_shape", input_shape, "a Shape")
+    # Each 2×2 pool needs two pixels; a strided "same" convolution rounds up and never runs out.
+    if downsample == "pool" and input_shape.ndim and min(input_shape.spatial) < 2**stages:
+        deepest = min(input_shape.spatial).bit_length() - 1
+        raise FieldError(
+            "stages",
+            stages,
+            f"at most {deepest} for input {input_shape} (each stage halves the resolution)",
+        )
     blocks: list[Node] = []
     for stage in range(stages):
         channels = base_channels * 2**stage

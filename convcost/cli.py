@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -31,11 +32,6 @@ FAMILY_NAMES: Final[dict[str, str]] = {
     "spatially_separable": "spatially_separable",
     "depthwise": "depthwise_separable",
     "depthwise_separable": "depthwise_separable",
-}
-FAMILY_TITLES: Final[dict[str, str]] = {
-    "regular": "Regular",
-    "spatially_separable": "Spatially separable",
-    "depthwise_separable": "Depthwise separable",
 }
 FORMAT_CHOICES: Final = (
     "rich", "plain", "markdown", "github", "latex", "rst", "html", "csv", "json"
@@ -156,9 +152,9 @@ def emit_tables(tables: Any, output_format: str, document: Callable[[], dict[str
         from rich.console import Console
 
         console = Console(highlight=False)
-        # A terminal's own width, at most 100; into a pipe (--format rich), 100.
-        width = min(console.width, 100) if console.is_terminal else 100
-        render.render_rich(tables, Console(width=width, highlight=False))
+        if not console.is_terminal or console.width > 100:
+            console = Console(highlight=False, width=100)  # fits 100 columns, also in a pipe
+        render.render_rich(tables, console)
     else:
         click.echo(render.render_text(tables, output_format), nl=False)
 
@@ -253,14 +249,15 @@ def load_network(source: str, parameters: dict[str, object], raw: tuple[str, ...
     """A spec file (by suffix or existing path) or a preset with its parameters."""
     from pathlib import Path
 
+    from convcost.presets import PRESETS, build_preset, get_preset
+
     path = Path(source)
-    if path.suffix.lower() in SPEC_SUFFIXES or path.exists():
+    if path.suffix.lower() in SPEC_SUFFIXES or (source not in PRESETS and path.exists()):
         if parameters or raw:
             raise ConvCostError(f"preset parameters do not apply to the spec file {source}")
         from convcost.specs import load_spec
 
         return load_spec(path)
-    from convcost.presets import build_preset, get_preset
 
     try:
         preset = get_preset(source)
@@ -422,6 +419,8 @@ def compare(
     if network_source is None:
         if width is not None or resolution is not None or raw_parameters:
             raise ConvCostError("--width, --resolution and --param need a NETWORK preset")
+        if classes is not None and head == "none":
+            raise ConvCostError(f"--classes {classes} needs a classifier: add --head global")
         bias = bias or "none"
         network = pyramid(
             input_shape=input_shape,
@@ -474,14 +473,19 @@ def compare(
     )
     if convention != "paper":  # the notes already define paper's MACs; others get a line
         profile, counted = counted_by_convention()
-        line = f"{profile_title(profile)}: " + ", ".join(
-            f"{FAMILY_TITLES[family].lower()} {result.total:,}"
-            for family, result in counted.items()
+        line = (
+            f"The tables count MACs as papers do; counted with {profile_title(profile)}, "
+            "the totals are: "
+            + ", ".join(
+                f"{family.replace('_', ' ')} {result.total:,}" for family, result in counted.items()
+            )
         )
         tables = tuple(replace(table, notes=(*table.notes, line)) for table in tables)
     if by_type:
         tables += tuple(
-            by_kind_table(cost, exact=exact, title=f"{FAMILY_TITLES[family]}: by layer type")
+            by_kind_table(
+                cost, exact=exact, title=f"{family.replace('_', ' ').capitalize()}: by layer type"
+            )
             for family, cost in zip(comparison.families, comparison.costs)
         )
 
@@ -499,12 +503,15 @@ def compare(
 @main.command()
 @click.argument("input_shape", metavar="INPUT", type=ShapeType())
 @click.option("--channels-last", is_flag=True, is_eager=True, help="Read INPUT as H×W×C.")
-@size_option("-o", "--out", "out_channels", help="Output channels N.", default=1)
+@click.option(
+    "-o", "--out", "out_channels", type=click.IntRange(min=1), required=True,
+    help="Output channels N.",
+)  # fmt: skip
 @click.option("-k", "--kernel", default="3", show_default=True, help="Kernel size: k or kh,kw.")
 @click.option("-s", "--stride", default="1", show_default=True, help="Stride: s or sh,sw.")
 @click.option(
     "-p", "--padding", default="0", show_default=True,
-    help="Padding: valid, same, same-pytorch, p, or ph,pw.",
+    help="Padding: valid, same, same-pytorch, p, ph,pw, or per side 0:1,0:1.",
 )  # fmt: skip
 @click.option("-d", "--dilation", default="1", show_default=True, help="Dilation: d or dh,dw.")
 @size_option("-g", "--groups", help="Groups of the regular convolution.", default=1)
@@ -554,11 +561,7 @@ def layer(
         "stride": int_or_pair("--stride", stride),
         "dilation": int_or_pair("--dilation", dilation),
     }
-    pad = (
-        padding
-        if padding in ("valid", "same", "same-pytorch")
-        else int_or_pair("--padding", padding, minimum=0)
-    )
+    pad = padding if padding in ("valid", "same", "same-pytorch") else padding_option(padding)
     window: dict[str, Any] = {
         "kernel_size": sizes["kernel"],
         "stride": sizes["stride"],
@@ -595,7 +598,9 @@ def layer(
         tree=output_format in ("rich", "plain"),
         bias=bias,
     )
-    emit_tables((table,), output_format, lambda: layer_document(costs, count_bias=flops_bias))
+    emit_tables(
+        (table,), output_format, lambda: layer_document(costs, count_bias=flops_bias, bias=bias)
+    )
     if explain and output_format not in ("json", "csv"):
         lines = [line for cost in costs.values() for line in (*explain_cost(cost), "")]
         click.echo(explanation_block(lines, output_format), nl=False)
@@ -662,8 +667,14 @@ def summary(
     memory = memory_estimate(cost)
     output_format = resolve_format(output_format)
     exact = exact or output_format == "csv"
+    rewritten = (
+        (f"Every regular k×k convolution rewritten as {FAMILY_NAMES[family].replace('_', ' ')}"
+         f" (separable bias: {bias})",)
+        if family != "regular" else ()
+    )  # fmt: skip
     notes = (
-        f"{profile_title(profile)}: {counted.total:,} in total",
+        *rewritten,
+        f"Counted with {profile_title(profile)}: {counted.total:,} in total",
         *(
             (f"FLOPs = 2 × MACs{' + bias additions' if flops_bias else ''}: "
              f"{2 * cost.totals.macs + (cost.totals.bias_adds if flops_bias else 0):,}",)
@@ -684,7 +695,10 @@ def summary(
         tables += (by_kind_table(cost, exact=exact),)
 
     def document() -> dict[str, Any]:
-        data = summary_document(cost, count_bias=flops_bias)
+        data = summary_document(
+            cost, count_bias=flops_bias, bias=bias if family != "regular" else "as specified"
+        )
+        data["family"] = FAMILY_NAMES[family]
         data["convention"] = profile_document(profile, counted)
         data["memory"] = {
             "input_bytes": memory.input_bytes,
@@ -709,7 +723,7 @@ def memory_note(memory: Any) -> str:
 
 
 def profile_title(profile: Any) -> str:
-    return f"Counted with the {profile.name!r} convention ({profile.description})"
+    return f"the {profile.name!r} convention ({profile.description})"
 
 
 def profile_document(profile: Any, counted: Any) -> dict[str, Any]:
@@ -758,17 +772,6 @@ def presets(output_format: str | None) -> None:
         sections=(rows,),
     )
     output_format = resolve_format(output_format)
-    if output_format == "rich":
-        from rich.console import Console
-        from rich.table import Table as RichTable
-
-        rich_table = RichTable(title="Presets", title_justify="left")
-        for column in table.columns:
-            rich_table.add_column(column.header, overflow="fold")
-        for row in rows:
-            rich_table.add_row(*row)
-        Console(width=min(Console().width, 100)).print(rich_table)
-        return
     emit_tables(
         (table,),
         output_format,
@@ -839,6 +842,10 @@ def resolve_profile(value: str) -> Any:
 
     path = Path(value)
     if path.suffix.lower() not in PROFILE_SUFFIXES:
+        if path.suffix or path.exists():
+            raise ConvCostError(
+                f"--convention {value}: a profile of your own is a .json or .toml file"
+            )
         return get_profile(value)
     try:
         text = path.read_text(encoding="utf-8")
@@ -857,7 +864,10 @@ def resolve_profile(value: str) -> Any:
             data = tomllib.loads(text)
     except ValueError as error:
         raise ConvCostError(f"--convention {value}: not valid {path.suffix[1:]}: {error}") from None
-    return profile_from_mapping(data)
+    try:
+        return profile_from_mapping(data)
+    except ConvCostError as error:
+        raise ConvCostError(f"--convention {value}: {error}") from error
 
 
 @main.command()
@@ -999,6 +1009,22 @@ def explanation_block(lines: list[str], output_format: str) -> str:
     if output_format == "rst":
         return "\n::\n\n" + "".join(f"    {line}\n" if line else "\n" for line in text.splitlines())
     return "\n" + text
+
+
+def padding_option(text: str) -> Any:
+    """``"1"``, ``"1,2"`` (per axis) or ``"0:1,0:1"`` (before:after per axis)."""
+    if ":" not in text:
+        return int_or_pair("--padding", text, minimum=0)
+    sides = []
+    for axis in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", axis)
+        if match is None:
+            raise click.BadParameter(
+                f"{text!r}: write before:after for every axis, e.g. 0:1,0:1",
+                param_hint="'--padding'",
+            )
+        sides.append((int(match.group(1)), int(match.group(2))))
+    return tuple(sides)
 
 
 def int_or_pair(option: str, text: str, *, minimum: int = 1) -> int | tuple[int, ...]:

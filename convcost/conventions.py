@@ -645,7 +645,8 @@ class ProfileCount:
 
     def __post_init__(self) -> None:
         if sum(self.rows) != self.total or sum(self.breakdown.values()) != self.total:
-            raise ConventionError(
+            # An invariant of `count`, not the caller's input: a bug if it ever fails.
+            raise AssertionError(
                 f"profile {self.profile.name!r}: rows and breakdown must sum to {self.total}"
             )
         object.__setattr__(self, "breakdown", MappingProxyType(dict(self.breakdown)))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from math import prod
-from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypeVar
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypeVar, get_args
 
 from convcost.errors import FieldError, ShapeMismatchError
 from convcost.layers import (
@@ -70,7 +70,7 @@ Kind: TypeAlias = Literal[
     "add",  # element-wise sum of branches (residual connections)
     "concat",
 ]
-KINDS: Final[tuple[str, ...]] = Kind.__args__  # type: ignore[attr-defined]
+KINDS: Final[tuple[str, ...]] = get_args(Kind)
 
 Term: TypeAlias = tuple[str, int]
 """A named factor of a product, e.g. ``("k_h", 3)``: what `--explain` prints."""
@@ -131,6 +131,8 @@ def layer_cost(layer: Layer, input_shape: Shape) -> LayerCost:
         cost_of = _REGISTRY[type(layer)]
     except KeyError:
         raise FieldError("layer", layer, "a convcost layer") from None
+    if not isinstance(input_shape, Shape):
+        raise FieldError("input_shape", input_shape, "a Shape (see parse_shape)")
     return cost_of(layer, input_shape)
 
 
@@ -377,7 +379,8 @@ def _pool(layer: MaxPool | AvgPool, x: Shape) -> LayerCost:
     kernel, out_sizes = _window_output(layer, x, ceil_mode=layer.ceil_mode)
     if not isinstance(layer.padding, str):
         dilation = expand("dilation", layer.dilation, x.ndim)
-        pads = resolve_padding(layer.padding, x.spatial, kernel, kernel, dilation)
+        stride = expand("stride", layer.stride, x.ndim)  # type: ignore[arg-type]
+        pads = resolve_padding(layer.padding, x.spatial, kernel, stride, dilation)
         for k, d, (before, after) in zip(kernel, dilation, pads):
             half = (d * (k - 1) + 1) // 2
             if max(before, after) > half:

@@ -334,7 +334,8 @@ def _merge(
 
 
 def _rewritable(node: Node) -> bool:
-    """A regular k×k convolution: groups 1 and a kernel wider than 1 on every axis."""
+    """A regular convolution: groups 1 and a kernel wider than 1 on two axes or more (k×k),
+    or on its only axis (an int kernel k > 1, or a 1-D kernel)."""
     if not isinstance(node, Conv) or node.groups != 1:
         return False
     kernel = node.kernel_size if isinstance(node.kernel_size, tuple) else (node.kernel_size,) * 2
@@ -415,6 +416,8 @@ class Comparison:
     costs: tuple[NetworkCost, ...]
 
     def cost(self, family: Family) -> NetworkCost:
+        if family not in self.families:
+            raise FieldError("family", family, "one of " + ", ".join(self.families))
         return self.costs[self.families.index(family)]
 
     def ratio(self, family: Family, metric: Literal["params", "macs"]) -> Fraction | None:

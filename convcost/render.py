@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 import json
 import re
@@ -67,6 +68,7 @@ def render_rich(tables: tuple[Table, ...], console: Console) -> None:
                 justify=column.align,
                 footer=footer,
                 no_wrap=not column.wrap,
+                overflow="fold",  # never an ellipsis: a cut number would be a wrong number
                 header_style="bold",
             )
         for section in table.sections:
@@ -107,6 +109,11 @@ def _plain_line(row: tuple[str, ...], *, widths: list[int], columns: tuple[Colum
     return "  ".join(cells).rstrip()
 
 
+def _markdown_escape(text: str) -> str:
+    """Text as Markdown shows it literally (names from spec files may hold * or _)."""
+    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", text)
+
+
 def render_tabulate(tables: tuple[Table, ...], format: str) -> str:
     """Markdown, GitHub, LaTeX (booktabs, ready to paste), reStructuredText or HTML."""
     from tabulate import tabulate
@@ -124,7 +131,8 @@ def render_tabulate(tables: tuple[Table, ...], format: str) -> str:
             disable_numparse=True,
         )
         if format in ("markdown", "github"):
-            text = f"**{table.title}**\n\n{text}\n\n" + "\n".join(f"_{n}_" for n in table.notes)
+            notes = "\n\n".join(_markdown_escape(note) for note in table.notes)
+            text = f"**{_markdown_escape(table.title)}**\n\n{text}\n\n{notes}"
         elif format == "latex":
             if table.totals:  # a rule above the totals row, as papers set them
                 lines = text.splitlines()
@@ -133,8 +141,8 @@ def render_tabulate(tables: tuple[Table, ...], format: str) -> str:
             notes = "".join(f"% {note}\n" for note in table.notes)
             text = f"% {table.title}\n{notes}{text}"
         elif format == "html":
-            text = f"<p><b>{table.title}</b></p>\n{text}\n" + "".join(
-                f"<p><i>{note}</i></p>\n" for note in table.notes
+            text = f"<p><b>{html.escape(table.title)}</b></p>\n{text}\n" + "".join(
+                f"<p>{html.escape(note)}</p>\n" for note in table.notes
             )
         else:
             text = f"{table.title}\n\n{text}\n\n" + "\n".join(table.notes)

@@ -9,6 +9,7 @@ exact integers and exact ratios.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,7 +18,7 @@ from typing import Any, Final, Literal, TypeAlias
 from convcost.costs import LayerCost, flops
 from convcost.network import Comparison, Family, NetworkCost, Row, Totals
 from convcost.shapes import Shape
-from convcost.units import format_count, format_percent
+from convcost.units import format_count, format_percent, format_ratio_exact
 
 __all__ = [
     "FAMILY_TITLES",
@@ -36,6 +37,12 @@ Metric: TypeAlias = Literal["params", "macs", "flops"]
 METRICS: Final[tuple[Metric, ...]] = ("params", "macs", "flops")
 METRIC_TITLES: Final[dict[str, str]] = {"params": "Parameters", "macs": "MACs", "flops": "FLOPs"}
 FAMILY_TITLES: Final[dict[str, str]] = {
+    "regular": "Regular",
+    "spatially_separable": "Spatially separable",
+    "depthwise_separable": "Depthwise separable",
+}
+# Column headers: short, so the comparison fits an 80-column terminal.
+FAMILY_HEADERS: Final[dict[str, str]] = {
     "regular": "Regular",
     "spatially_separable": "Spatial",
     "depthwise_separable": "Depthwise",
@@ -73,7 +80,10 @@ def metric_of(metric: Metric, *, count_bias: bool) -> Callable[[LayerCost | Tota
 
 def conventions_note(*, bias: str, count_bias: bool, metrics: Iterable[Metric]) -> str:
     """The line printed under every table: what was counted."""
-    parts = ["MACs (convention 'paper'): multiply-accumulates of convolutions and dense layers"]
+    parts = [
+        "Per sample; MACs as papers count them (convention 'paper'): multiply-accumulates "
+        "of convolutions and dense layers"
+    ]
     if "flops" in metrics:
         parts.append("FLOPs = 2 × MACs" + (" + bias additions" if count_bias else ""))
     parts.append(f"separable bias: {bias}")
@@ -89,28 +99,51 @@ class _Line:
     costs: tuple[LayerCost | Totals, ...]
 
 
+def _runs(rows: tuple[Row, ...]) -> list[tuple[str | None, list[int]]]:
+    """Consecutive rows of the same top-level group, in order, with their row indices."""
+    runs: list[tuple[str | None, list[int]]] = []
+    for index, row in enumerate(rows):
+        if runs and runs[-1][0] == row.group:
+            runs[-1][1].append(index)
+        else:
+            runs.append((row.group, [index]))
+    return runs
+
+
+def _has_cost(costs: tuple[LayerCost, ...]) -> bool:
+    return any(cost.params or cost.macs or cost.non_trainable_params for cost in costs)
+
+
 def _lines(comparison: Comparison, *, by_group: bool) -> list[list[_Line]]:
-    """Lines in sections: one section per group (stage); rows of no cost are left out."""
+    """The lines of a comparison, in sections.
+
+    By group: one line per stage (a named top-level block), with the stage's input shape,
+    and one line per costly layer outside any stage, in network order. By layer: one line
+    per costly layer, with its output shape, a section per stage. Rows of no parameters and
+    no MACs (activations, pooling, reshapes) are left out of layer lines.
+    """
     family_rows = [cost.rows for cost in comparison.costs]
-    sections: dict[str | None, list[_Line]] = {}
-    if by_group:
-        for group in comparison.costs[0].groups():
-            members = [[row for row in rows if row.group == group] for rows in family_rows]
-            totals = tuple(Totals.of(row.cost for row in rows) for rows in members)
-            label = group if group is not None else "(other)"
-            sections.setdefault(None, []).append(
-                _Line(label, members[0][0].cost.input_shape, totals)
-            )
-        return list(sections.values())
-    for aligned in zip(*family_rows):
-        first: Row = aligned[0]
-        costs = tuple(row.cost for row in aligned)
-        if not any(cost.params or cost.macs or cost.non_trainable_params for cost in costs):
-            continue
-        sections.setdefault(first.group, []).append(
-            _Line(first.qualified_name, first.cost.output_shape, costs)
-        )
-    return list(sections.values())
+    sections: list[list[_Line]] = []
+    for group, indices in _runs(family_rows[0]):
+        aligned = [tuple(rows[i] for rows in family_rows) for i in indices]
+        if by_group and group is not None:
+            totals = tuple(Totals.of(row.cost for row in rows) for rows in zip(*aligned))
+            lines = [_Line(group, aligned[0][0].cost.input_shape, totals)]
+        else:
+            lines = [
+                _Line(
+                    rows[0].qualified_name,
+                    rows[0].cost.input_shape if by_group else rows[0].cost.output_shape,
+                    tuple(row.cost for row in rows),
+                )
+                for rows in aligned
+                if _has_cost(tuple(row.cost for row in rows))
+            ]
+        if by_group and sections:
+            sections[0].extend(lines)  # stages are rows of one section
+        elif lines:
+            sections.append(lines)
+    return sections
 
 
 def _comparison_cells(
@@ -148,7 +181,7 @@ def comparison_tables(
         Column("Input" if by_group else "Output", "left"),
     ]
     for family in comparison.families:
-        columns.append(Column(FAMILY_TITLES[family]))
+        columns.append(Column(FAMILY_HEADERS[family]))
         if family != "regular":
             columns.append(Column("ratio"))
     sections = _lines(comparison, by_group=by_group)
@@ -161,11 +194,9 @@ def comparison_tables(
     note = conventions_note(bias=bias, count_bias=count_bias, metrics=metrics)
     tables = []
     for metric in metrics:
+        value = metric_of(metric, count_bias=count_bias)
         cells = functools.partial(
-            _comparison_cells,
-            value=metric_of(metric, count_bias=count_bias),
-            families=comparison.families,
-            exact=exact,
+            _comparison_cells, value=value, families=comparison.families, exact=exact
         )
         tables.append(
             Table(
@@ -173,10 +204,23 @@ def comparison_tables(
                 columns=tuple(columns),
                 sections=tuple(tuple(map(cells, section)) for section in sections),
                 totals=cells(total_line),
-                notes=(note,),
+                notes=(_exact_ratios(comparison, value), note),
             )
         )
     return tuple(tables)
+
+
+def _exact_ratios(comparison: Comparison, value: Callable[[LayerCost | Totals], int]) -> str:
+    """The totals' ratios to regular as exact fractions, and what "regular" means."""
+    base = value(comparison.costs[0].totals)
+    ratios = ", ".join(
+        f"{FAMILY_TITLES[family].lower()} {format_ratio_exact(_ratio(value(cost.totals), base))}"
+        for family, cost in zip(comparison.families[1:], comparison.costs[1:])
+    )
+    return (
+        f"Exact total ratios to regular: {ratios or '-'}. Regular is the network as given; "
+        "its regular k×k convolutions (groups 1) are what the other families rewrite."
+    )
 
 
 def _shape_json(shape: Shape) -> list[int]:
@@ -308,7 +352,7 @@ def explain(cost: LayerCost, *, indent: str = "  ") -> tuple[str, ...]:
         return tuple(lines)
     if cost.weight_terms:
         names, values = _product_text(cost.weight_terms)
-        bias = cost.params - _product(cost.weight_terms)
+        bias = cost.params - math.prod(value for _, value in cost.weight_terms)
         if bias:
             bias_name = "out_features" if cost.kind == "dense" else "C_out"
             names, values = f"{names} + {bias_name}", f"{values} + {bias}"
@@ -324,20 +368,6 @@ def explain(cost: LayerCost, *, indent: str = "  ") -> tuple[str, ...]:
     elif not cost.weight_terms:
         lines.append(f"{indent}MACs   = 0 (no multiply-accumulates)")
     return tuple(lines)
-
-
-def _product(terms: tuple[tuple[str, int], ...]) -> int:
-    result = 1
-    for _, value in terms:
-        result *= value
-    return result
-
-
-LAYER_FAMILY_TITLES: Final[dict[str, str]] = {
-    "regular": "Regular",
-    "spatially_separable": "Spatially separable",
-    "depthwise_separable": "Depthwise separable",
-}
 
 
 def layer_table(
@@ -365,7 +395,7 @@ def layer_table(
     )
     section = []
     for family, cost in costs.items():
-        title = LAYER_FAMILY_TITLES[family]
+        title = FAMILY_TITLES[family]
         entries = [(title, cost)]
         entries += [
             (
@@ -403,7 +433,9 @@ def _ratio(part: int, whole: int) -> Fraction | None:
     return Fraction(part, whole) if whole else None
 
 
-def layer_document(costs: dict[Family, LayerCost], *, count_bias: bool = False) -> dict[str, Any]:
+def layer_document(
+    costs: dict[Family, LayerCost], *, count_bias: bool = False, bias: str = "none"
+) -> dict[str, Any]:
     """The JSON document of `convcost layer` (schema ``convcost.layer``, version 1)."""
     regular = costs["regular"]
 
@@ -424,7 +456,7 @@ def layer_document(costs: dict[Family, LayerCost], *, count_bias: bool = False) 
     return {
         "schema": "convcost.layer",
         "version": JSON_SCHEMA_VERSION,
-        "conventions": conventions_document(bias="per family", count_bias=count_bias),
+        "conventions": conventions_document(bias=bias, count_bias=count_bias),
         "families": {family: entry(cost) for family, cost in costs.items()},
         "ratios_to_regular": {
             family: {
@@ -469,18 +501,20 @@ def summary_table(
     `counts` replaces the MACs column (one per row), e.g. a counting profile's operations.
     """
     values = counts if counts is not None else tuple(row.cost.macs for row in cost.rows)
-    sections: dict[str | None, list[tuple[str, ...]]] = {}
-    for row, value in zip(cost.rows, values):
-        sections.setdefault(row.group, []).append(
+    sections = [
+        tuple(
             (
-                "  " * row.depth + row.qualified_name,
-                type(row.cost.layer).__name__,
-                str(row.cost.output_shape),
-                format_count(row.cost.params, exact=exact),
-                format_count(row.cost.non_trainable_params, exact=exact),
-                format_count(value, exact=exact),
+                "  " * cost.rows[i].depth + cost.rows[i].qualified_name,
+                type(cost.rows[i].cost.layer).__name__,
+                str(cost.rows[i].cost.output_shape),
+                format_count(cost.rows[i].cost.params, exact=exact),
+                format_count(cost.rows[i].cost.non_trainable_params, exact=exact),
+                format_count(values[i], exact=exact),
             )
+            for i in indices
         )
+        for _, indices in _runs(cost.rows)
+    ]
     totals = cost.totals
     return Table(
         title=f"{cost.network.name or 'network'} on {cost.network.input_shape}",
@@ -492,7 +526,7 @@ def summary_table(
             Column("Non-train."),
             Column(count_title),
         ),
-        sections=tuple(tuple(rows) for rows in sections.values()),
+        sections=tuple(sections),
         totals=(
             "Total",
             "",
@@ -544,7 +578,9 @@ def by_kind_table(cost: NetworkCost, *, exact: bool = False, title: str = "") ->
     )
 
 
-def summary_document(cost: NetworkCost, *, count_bias: bool = False) -> dict[str, Any]:
+def summary_document(
+    cost: NetworkCost, *, count_bias: bool = False, bias: str = "as specified"
+) -> dict[str, Any]:
     """The JSON document of `convcost summary` (schema ``convcost.summary``, version 1)."""
     return {
         "schema": "convcost.summary",
@@ -553,7 +589,7 @@ def summary_document(cost: NetworkCost, *, count_bias: bool = False) -> dict[str
             "name": cost.network.name,
             "input_shape": _shape_json(cost.network.input_shape),
         },
-        "conventions": conventions_document(bias="as specified", count_bias=count_bias),
+        "conventions": conventions_document(bias=bias, count_bias=count_bias),
         **network_document(cost, count_bias=count_bias),
         "by_kind": {
             kind: _cost_json(totals, count_bias=count_bias)

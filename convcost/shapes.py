@@ -151,17 +151,19 @@ def parse_shape(text: str, *, channels_last: bool = False) -> Shape:
     return Shape(sizes[0], tuple(sizes[1:]))
 
 
+_LAYOUTS: Final = {
+    "c": False, "cw": False, "wc": True, "chw": False, "hwc": True, "cdhw": False, "dhwc": True,
+}  # fmt: skip
+
+
 def _layout_is_channels_last(layout: str, count: int, original: str) -> bool:
-    if len(layout) != count or layout.count("c") != 1 or len(set(layout)) != len(layout):
+    expected = [name for name in _LAYOUTS if len(name) == count]
+    if layout not in expected:
         raise ShapeError(
-            f"shape {original!r}: layout {layout!r} must name each of the {count} axes once, "
-            "with 'c' first or last (e.g. 'chw:' or 'hwc:')"
+            f"shape {original!r}: {layout!r} is not a layout of {count} sizes; write "
+            + " or ".join(f"'{name}:'" for name in expected or ["chw", "hwc"])
         )
-    if layout[0] == "c":
-        return False
-    if layout[-1] == "c":
-        return True
-    raise ShapeError(f"shape {original!r}: layout {layout!r} must put 'c' first or last")
+    return _LAYOUTS[layout]
 
 
 def check_int_or_tuple(field: str, value: object, *, minimum: int) -> None:

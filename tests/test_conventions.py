@@ -784,7 +784,8 @@ def test_count_rejects_what_is_not_a_profile() -> None:
 
 
 def test_a_count_whose_parts_do_not_add_up_is_refused() -> None:
-    with pytest.raises(ConventionError, match="sum to 5"):
+    """An internal invariant of `count`: a bug (exit 1), never the user's input (exit 2)."""
+    with pytest.raises(AssertionError, match="sum to 5"):
         ProfileCount(profile=get_profile("paper"), total=5, rows=(1,), breakdown={}, differences={})
 
 
