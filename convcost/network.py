@@ -172,6 +172,14 @@ class Row(NamedTuple):
             return self.name
         return f"{self.block}.{self.name}"
 
+    @property
+    def full_name(self) -> str:
+        """The name within the whole network: ``block1.conv1``, ``layer1.0.conv1``."""
+        name = self.qualified_name
+        if self.group is None or name == self.group or name.startswith(f"{self.group}."):
+            return name
+        return f"{self.group}.{name}"
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Totals:

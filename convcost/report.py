@@ -504,7 +504,7 @@ def summary_table(
     sections = [
         tuple(
             (
-                "  " * cost.rows[i].depth + cost.rows[i].qualified_name,
+                "  " * cost.rows[i].depth + cost.rows[i].full_name,
                 type(cost.rows[i].cost.layer).__name__,
                 str(cost.rows[i].cost.output_shape),
                 format_count(cost.rows[i].cost.params, exact=exact),
