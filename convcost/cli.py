@@ -122,6 +122,7 @@ def common_count_options(command: F) -> F:
         [
             click.option("--exact", is_flag=True, help="Full integers instead of K/M/G units."),
             click.option("--flops", is_flag=True, help="Show FLOPs (2 × MACs) beside MACs."),
+            click.option("--flops-only", is_flag=True, help="Show FLOPs instead of MACs."),
             click.option(
                 "--flops-bias",
                 is_flag=True,
@@ -132,6 +133,13 @@ def common_count_options(command: F) -> F:
     ):
         command = option(command)
     return command
+
+
+def count_metrics(flops: bool, flops_only: bool) -> tuple[Any, ...]:
+    """Parameters and MACs; with --flops FLOPs beside, with --flops-only instead of MACs."""
+    if flops_only:
+        return ("params", "flops")
+    return ("params", "macs", "flops") if flops else ("params", "macs")
 
 
 def resolve_format(output_format: str | None) -> str:
@@ -393,6 +401,7 @@ def compare(
     convention: str,
     exact: bool,
     flops: bool,
+    flops_only: bool,
     flops_bias: bool,
     output_format: str | None,
 ) -> None:
@@ -461,7 +470,7 @@ def compare(
         }
 
     output_format = resolve_format(output_format)
-    metrics: tuple[Any, ...] = ("params", "macs", "flops") if flops else ("params", "macs")
+    metrics = count_metrics(flops, flops_only)
     exact = exact or output_format == "csv"
     tables = comparison_tables(
         comparison,
@@ -540,6 +549,7 @@ def layer(
     explain: bool,
     exact: bool,
     flops: bool,
+    flops_only: bool,
     flops_bias: bool,
     output_format: str | None,
 ) -> None:
@@ -597,6 +607,7 @@ def layer(
         count_bias=flops_bias,
         tree=output_format in ("rich", "plain"),
         bias=bias,
+        metrics=count_metrics(flops, flops_only),
     )
     emit_tables(
         (table,), output_format, lambda: layer_document(costs, count_bias=flops_bias, bias=bias)
@@ -636,6 +647,7 @@ def summary(
     convention: str,
     exact: bool,
     flops: bool,
+    flops_only: bool,
     flops_bias: bool,
     output_format: str | None,
 ) -> None:
@@ -652,6 +664,7 @@ def summary(
       convcost summary my-net.toml --exact
     """
     from convcost.conventions import count
+    from convcost.costs import flops as flops_of
     from convcost.memory import memory_estimate
     from convcost.network import network_cost, rewrite
     from convcost.report import by_kind_table, summary_document, summary_table
@@ -664,6 +677,14 @@ def summary(
         network = rewrite(network, FAMILY_NAMES[family], bias=bias, keep_first=keep_first)  # type: ignore[arg-type]
     cost = network_cost(network)
     counted = count(cost, profile)
+    if flops_only and profile.name != "paper":
+        raise ConvCostError(
+            "--flops-only doubles the MACs papers count; it does not combine with "
+            f"--convention {convention} (calflops is the profile that counts FLOPs)"
+        )
+    row_flops = tuple(
+        flops_of(row.cost.macs, row.cost.bias_adds, count_bias=flops_bias) for row in cost.rows
+    )
     memory = memory_estimate(cost)
     output_format = resolve_format(output_format)
     exact = exact or output_format == "csv"
@@ -686,8 +707,8 @@ def summary(
         summary_table(
             cost,
             exact=exact,
-            counts=counted.rows,
-            count_title="MACs" if profile.name == "paper" else "Ops",
+            counts=row_flops if flops_only else counted.rows,
+            count_title="FLOPs" if flops_only else "MACs" if profile.name == "paper" else "Ops",
             notes=notes,
         ),
     )

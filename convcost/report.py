@@ -36,6 +36,7 @@ JSON_SCHEMA_VERSION: Final = 1
 Metric: TypeAlias = Literal["params", "macs", "flops"]
 METRICS: Final[tuple[Metric, ...]] = ("params", "macs", "flops")
 METRIC_TITLES: Final[dict[str, str]] = {"params": "Parameters", "macs": "MACs", "flops": "FLOPs"}
+METRIC_SHORT: Final[dict[str, str]] = {"params": "params", "macs": "MACs", "flops": "FLOPs"}
 FAMILY_TITLES: Final[dict[str, str]] = {
     "regular": "Regular",
     "spatially_separable": "Spatially separable",
@@ -377,22 +378,19 @@ def layer_table(
     count_bias: bool = False,
     tree: bool = True,
     bias: str = "none",
+    metrics: tuple[Metric, ...] = ("params", "macs"),
 ) -> Table:
     """One layer in several families: a row per family and per part, ratios to regular.
 
-    Parts are drawn as a tree (``├ depthwise``) for terminals; with `tree` off, for
-    documents and spreadsheets, they are named ``Depthwise separable: depthwise``.
+    `metrics` are the count columns, each followed (on family rows) by its ratio to
+    regular. Parts are drawn as a tree (``├ depthwise``) for terminals; with `tree` off,
+    for documents and spreadsheets, they are named ``Depthwise separable: depthwise``.
     """
     regular = costs["regular"]
-    columns = (
-        Column("Family", "left"),
-        Column("Output", "left"),
-        Column("Params"),
-        Column("MACs"),
-        Column("FLOPs"),
-        Column("params %"),
-        Column("MACs %"),
-    )
+    values = [metric_of(metric, count_bias=count_bias) for metric in metrics]
+    columns = [Column("Family", "left"), Column("Output", "left")]
+    for metric in metrics:
+        columns += [Column(METRIC_TITLES[metric]), Column(f"{METRIC_SHORT[metric]} %")]
     section = []
     for family, cost in costs.items():
         title = FAMILY_TITLES[family]
@@ -407,25 +405,17 @@ def layer_table(
             for i, part in enumerate(cost.parts)
         ]
         for label, entry in entries:
-            is_part = entry is not cost
-            section.append(
-                (
-                    label,
-                    str(entry.output_shape),
-                    format_count(entry.params, exact=exact),
-                    format_count(entry.macs, exact=exact),
-                    format_count(
-                        flops(entry.macs, entry.bias_adds, count_bias=count_bias), exact=exact
-                    ),
-                    "" if is_part else format_percent(_ratio(entry.params, regular.params)),
-                    "" if is_part else format_percent(_ratio(entry.macs, regular.macs)),
-                )
-            )
+            row = [label, str(entry.output_shape)]
+            for value in values:
+                row.append(format_count(value(entry), exact=exact))
+                ratio = _ratio(value(entry), value(regular))
+                row.append("" if entry is not cost else format_percent(ratio))
+            section.append(tuple(row))
     return Table(
         title=f"One layer on {regular.input_shape}, by convolution family",
-        columns=columns,
+        columns=tuple(columns),
         sections=(tuple(section),),
-        notes=(conventions_note(bias=bias, count_bias=count_bias, metrics=("flops",)),),
+        notes=(conventions_note(bias=bias, count_bias=count_bias, metrics=metrics),),
     )
 
 

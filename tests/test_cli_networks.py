@@ -202,3 +202,25 @@ def test_convcost_alone_prints_the_help() -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("Usage: convcost")
     assert "compare" in result.stdout
+
+
+def test_flops_beside_or_instead_of_macs() -> None:
+    """--flops adds FLOPs (2 × MACs) beside MACs; --flops-only shows them instead."""
+    beside = run_ok("compare", "--flops", "--format", "plain")
+    assert "MACs by convolution family" in beside
+    assert "FLOPs by convolution family" in beside
+    instead = run_ok("compare", "--flops-only", "--format", "plain")
+    assert "MACs by convolution family" not in instead
+    assert "FLOPs by convolution family" in instead
+    layer = run_ok("layer", "3x15x15", "-o", "10", "-k", "3", "--flops-only", "--exact",
+                   "--format", "plain")  # fmt: skip
+    assert "91,260" in layer  # seed 002: 2 × 45,630
+    assert "45,630" not in layer
+    summary = run_ok("summary", "resnet18", "--flops-only", "--exact", "--format", "plain")
+    assert "3,628,146,688" in summary  # 2 × 1,814,073,344
+
+
+def test_flops_only_does_not_mix_with_another_convention() -> None:
+    line = check_error(run("summary", "resnet18", "--flops-only", "--convention", "thop"))
+    assert "--flops-only" in line
+    assert "thop" in line
