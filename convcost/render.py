@@ -13,6 +13,7 @@ import html
 import io
 import json
 import re
+import textwrap
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, get_args
 
 from convcost.report import Column, Table
@@ -96,7 +97,7 @@ def render_plain(tables: tuple[Table, ...]) -> str:
             out.extend(line(row) for row in section)
         if table.totals:
             out += [rule, line(table.totals)]
-        out += list(table.notes)
+        out += [textwrap.fill(note, width=100, break_on_hyphens=False) for note in table.notes]
         blocks.append("\n".join(out))
     return "\n\n".join(blocks) + "\n"
 
