@@ -100,6 +100,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs per command first")
     options = parser.parse_args()
 
+    # Installed packages come byte-compiled (pip compiles at install); an editable checkout
+    # under PYTHONDONTWRITEBYTECODE would recompile convcost's sources at every start.
+    import compileall
+
+    import convcost
+
+    compileall.compile_dir(Path(convcost.__file__).parent, quiet=1)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"Python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs")
     print(f"load average before the runs (1, 5, 15 min): {load}")
