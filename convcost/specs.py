@@ -436,6 +436,13 @@ class _Reader:
         if self.defaults.same_pytorch and kwargs.get("padding") == "same":
             kwargs["padding"] = "same-pytorch"
             notes["padding"] = 'same_padding = "pytorch" reads "same" as "same-pytorch"'
+            stride = kwargs.get("stride", 1)
+            if any(step != 1 for step in (stride if isinstance(stride, tuple) else (stride,))):
+                raise _Problem(
+                    f'{path}.padding: "same" with stride {_show(stride)} is what PyTorch '
+                    'forbids, and defaults.same_padding = "pytorch" asks for its rule; use '
+                    "explicit padding, or drop same_padding for the TensorFlow/Keras rule"
+                )
         for key in _REQUIRED[cls]:
             if key not in kwargs:
                 raise _Problem(f"{path}: missing {key} (required by {_TYPE_NAMES[cls]})")

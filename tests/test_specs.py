@@ -474,9 +474,15 @@ BAD_SPECS = [
                  "3x8x8, 3x4x4", id="parallel-shapes"),
     pytest.param('input = "3x8x8"\nlayers = [{ type = "conv", out_channels = 4, kernel_size = 3, '
                  'stride = 2, padding = "same" }]\n[defaults]\nsame_padding = "pytorch"\n',
+                 'layers[0].padding: "same" with stride 2 is what PyTorch forbids, and '
+                 'defaults.same_padding = "pytorch" asks for its rule; use explicit padding, '
+                 "or drop same_padding for the TensorFlow/Keras rule",
+                 id="same-pytorch-stride"),
+    pytest.param('input = "3x8x8"\nlayers = [{ type = "conv", out_channels = 4, kernel_size = 3, '
+                 'stride = 2, padding = "same-pytorch" }]\n',
                  "layers[0] (conv on input 3x8x8): padding='same-pytorch' needs stride 1, as in "
                  "PyTorch, got stride=(2, 2); use padding='same' for the TensorFlow/Keras rule",
-                 id="same-pytorch-stride"),
+                 id="same-pytorch-written-with-stride"),
     # blocks
     pytest.param(one_layer('{ type = "sequential", layers = [] }'),
                  "layers[0].layers: expected at least one layer, got []", id="empty-block"),
