@@ -17,6 +17,7 @@ import click
 
 from convcost import __version__
 from convcost.errors import ConvCostError
+from convcost.render import FORMATS  # the module imports rich and tabulate only when drawing
 
 if TYPE_CHECKING:
     from convcost.layers import BiasConvention
@@ -33,9 +34,6 @@ FAMILY_NAMES: Final[dict[str, str]] = {
     "depthwise": "depthwise_separable",
     "depthwise_separable": "depthwise_separable",
 }
-FORMAT_CHOICES: Final = (
-    "rich", "plain", "markdown", "github", "latex", "rst", "html", "csv", "json"
-)  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -110,7 +108,7 @@ def format_option(command: F) -> F:
     return click.option(
         "--format",
         "output_format",
-        type=click.Choice(FORMAT_CHOICES),
+        type=click.Choice(FORMATS),
         default=None,
         help="Output format [default: rich in a terminal, plain otherwise or with NO_COLOR].",
     )(command)
@@ -759,7 +757,7 @@ def profile_document(profile: Any, counted: Any) -> dict[str, Any]:
 
 
 @main.command()
-@click.option("--format", "output_format", type=click.Choice(FORMAT_CHOICES), default=None,
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
               help="Output format [default: rich in a terminal, plain otherwise].")  # fmt: skip
 def presets(output_format: str | None) -> None:
     """List the built-in networks with their parameters and sources.

@@ -38,7 +38,6 @@ from convcost import (
 )
 from convcost.builders import pyramid
 from convcost.cli import (
-    FORMAT_CHOICES,
     PYRAMID_OPTIONS,
     FamiliesType,
     ShapeType,
@@ -46,6 +45,7 @@ from convcost.cli import (
     resolve_format,
 )
 from convcost.network import Family, NetworkCost, compare
+from convcost.render import FORMATS
 from convcost.units import format_percent
 
 Golden = Callable[[str, str], None]
@@ -53,7 +53,7 @@ Golden = Callable[[str, str], None]
 SEED_000 = "seed 000 (000_62c80d1e414757ec.txt)"
 SEED_001 = "seed 001 (001_0fb61eedebb4352d.txt)"
 SEED_002 = "seed 002 (002_7ff4c6134a4ec42b.txt)"
-TEXT_FORMATS = [name for name in FORMAT_CHOICES if name not in ("rich", "json")]
+TEXT_FORMATS = [name for name in FORMATS if name not in ("rich", "json")]
 # The environment of a run: no colour forced, no width inherited from the terminal.
 QUIET_ENV: dict[str, str | None] = {
     "NO_COLOR": None,
