@@ -251,8 +251,18 @@ def preset_value(kind: type, text: str) -> object:
     return text
 
 
-def load_network(source: str, parameters: dict[str, object], raw: tuple[str, ...]) -> Network:
-    """A spec file (by suffix or existing path) or a preset with its parameters."""
+def load_network(
+    source: str,
+    *,
+    width: float | None,
+    resolution: int | None,
+    classes: int | None,
+    raw: tuple[str, ...],
+) -> Network:
+    """A spec file (by suffix or existing path) or a preset with its parameters: the common
+    ones by option (None when not given), any other as ``--param NAME=VALUE``."""
+    given: dict[str, object] = {"width": width, "resolution": resolution, "classes": classes}
+    parameters = {name: value for name, value in given.items() if value is not None}
     from pathlib import Path
 
     from convcost.presets import PRESETS, build_preset, get_preset
@@ -300,13 +310,6 @@ def network_options(command: F) -> F:
     ):  # fmt: skip
         command = option(command)
     return command
-
-
-def preset_parameters(
-    width: float | None, resolution: int | None, classes: int | None
-) -> dict[str, object]:
-    given = {"width": width, "resolution": resolution, "classes": classes}
-    return {name: value for name, value in given.items() if value is not None}
 
 
 def explicitly_given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
@@ -449,7 +452,7 @@ def compare(
             raise ConvCostError(f"{names} {verb} the built-in pyramid, not a NETWORK")
         bias = bias or "pointwise"
         network = load_network(
-            network_source, preset_parameters(width, resolution, classes), raw_parameters
+            network_source, width=width, resolution=resolution, classes=classes, raw=raw_parameters
         )
     from dataclasses import replace
 
@@ -668,7 +671,7 @@ def summary(
     from convcost.report import by_kind_table, summary_document, summary_table
 
     network = load_network(
-        network_source, preset_parameters(width, resolution, classes), raw_parameters
+        network_source, width=width, resolution=resolution, classes=classes, raw=raw_parameters
     )
     profile = resolve_profile(convention)
     if family != "regular":
@@ -845,7 +848,7 @@ def export(
     from convcost.specs import dump_spec
 
     network = load_network(
-        network_source, preset_parameters(width, resolution, classes), raw_parameters
+        network_source, width=width, resolution=resolution, classes=classes, raw=raw_parameters
     )
     click.echo(dump_spec(network, spec_format), nl=False)  # type: ignore[arg-type]
 
@@ -951,7 +954,7 @@ def conventions(
         )
         return
     network = load_network(
-        network_source, preset_parameters(width, resolution, classes), raw_parameters
+        network_source, width=width, resolution=resolution, classes=classes, raw=raw_parameters
     )
     cost = network_cost(network)
     counts = compare_profiles(cost, profiles)

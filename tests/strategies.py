@@ -37,7 +37,7 @@ from convcost import (
     Upsample,
     ZeroPad,
 )
-from convcost.layers import Add, Concat, LayerBase
+from convcost.layers import BIAS_CONVENTIONS, Add, Concat, LayerBase
 from convcost.shapes import IntOrTuple, Padding
 
 # The largest spatial size drawn, per number of spatial axes: naive loops stay small.
@@ -220,6 +220,25 @@ def conv_cases(
     return Case(conv, Shape(in_channels, draw(fitting_sizes(window))), window)
 
 
+def small_windows(
+    ndims: tuple[int, ...],
+    *,
+    per_side: bool,
+    modes: tuple[str, ...],
+    same_stride_1: bool,
+) -> st.SearchStrategy[Window]:
+    """A window of 1 to 3 spatial axes, kernels up to 4 (3 in 3-D), for the separable layers."""
+    return st.sampled_from(ndims).flatmap(
+        lambda ndim: windows(
+            ndim,
+            max_kernel=4 if ndim < 3 else 3,
+            per_side=per_side,
+            modes=modes,
+            same_stride_1=same_stride_1,
+        )
+    )
+
+
 @st.composite
 def depthwise_separable_cases(
     draw: st.DrawFn,
@@ -230,20 +249,11 @@ def depthwise_separable_cases(
     same_stride_1: bool = False,
 ) -> Case:
     """A `DepthwiseSeparableConv` (any multiplier and bias convention) and an input it fits."""
-    ndim = draw(st.sampled_from(ndims))
-    window = draw(
-        windows(
-            ndim,
-            max_kernel=4 if ndim < 3 else 3,
-            per_side=per_side,
-            modes=modes,
-            same_stride_1=same_stride_1,
-        )
-    )
+    window = draw(small_windows(ndims, per_side=per_side, modes=modes, same_stride_1=same_stride_1))
     layer = DepthwiseSeparableConv(
         out_channels=draw(st.integers(1, 6)),
         depth_multiplier=draw(st.integers(1, 3)),
-        bias=draw(st.sampled_from(["none", "pointwise", "both"])),
+        bias=draw(st.sampled_from(BIAS_CONVENTIONS)),
         **window_kwargs(draw, window),
     )
     return Case(layer, Shape(draw(st.integers(1, 4)), draw(fitting_sizes(window))), window)
@@ -259,20 +269,11 @@ def spatially_separable_cases(
     same_stride_1: bool = False,
 ) -> Case:
     """A `SpatiallySeparableConv` (2-D or 3-D, optional mid channels) and an input it fits."""
-    ndim = draw(st.sampled_from(ndims))
-    window = draw(
-        windows(
-            ndim,
-            max_kernel=4 if ndim < 3 else 3,
-            per_side=per_side,
-            modes=modes,
-            same_stride_1=same_stride_1,
-        )
-    )
+    window = draw(small_windows(ndims, per_side=per_side, modes=modes, same_stride_1=same_stride_1))
     layer = SpatiallySeparableConv(
         out_channels=draw(st.integers(1, 5)),
         mid_channels=draw(st.none() | st.integers(1, 5)),
-        bias=draw(st.sampled_from(["none", "pointwise", "both"])),
+        bias=draw(st.sampled_from(BIAS_CONVENTIONS)),
         **window_kwargs(draw, window),
     )
     return Case(layer, Shape(draw(st.integers(1, 4)), draw(fitting_sizes(window))), window)
