@@ -11,6 +11,7 @@ __all__ = [
     "ConventionError",
     "FieldError",
     "LayerError",
+    "ModelFileError",
     "PresetError",
     "ShapeError",
     "ShapeMismatchError",
@@ -83,3 +84,7 @@ class PresetError(ConvCostError):
 
 class ConventionError(ConvCostError):
     """An unknown counting profile, or a malformed user-defined one."""
+
+
+class ModelFileError(ConvCostError):
+    """A model file (ONNX, Keras, PyTorch) that cannot be read; the message names the file."""
