@@ -16,6 +16,10 @@ examples):
 * Batch norm, pooling, activations, reshapes and additions cost **0 MACs** here, as in
   papers and as torchinfo counts pooling and activations. Tools that count them differently
   are reproduced by the counting profiles of `convcost.conventions`.
+* An `Operator` read from a model file costs ``output elements × contraction`` MACs: a
+  matrix product sums over an axis of that length (as a dense layer does), any other
+  operator has a contraction of 0. A `NotCounted` operator's MACs are unknown: its row
+  is flagged, never taken for a layer that costs nothing.
 * **Parameters** are trainable weights and biases; batch norm's running mean and variance
   are **non-trainable** parameters (Keras reports them so; PyTorch keeps them as buffers).
 """
@@ -23,9 +27,11 @@ examples):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from math import prod
-from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypeVar, get_args
+from typing import Any, Final, Literal, TypeAlias, TypeVar, get_args
 
+from convcost.checks import check_bool, is_int
 from convcost.errors import FieldError, ShapeMismatchError
 from convcost.layers import (
     Activation,
@@ -45,47 +51,69 @@ from convcost.layers import (
     Layer,
     Linear,
     MaxPool,
+    Multiply,
+    NotCounted,
+    Operator,
+    Reshape,
+    Select,
     SpatiallySeparableConv,
     Upsample,
     ZeroPad,
 )
-from convcost.shapes import Shape, expand, resolve_padding, window_output_size
+from convcost.limits import MAX_SIZE
+from convcost.shapes import Shape, expand, resolve_padding, unchecked_shape, window_output_size
 
-__all__ = ["KINDS", "Kind", "LayerCost", "Term", "conv_kind", "flops", "layer_cost"]
+__all__ = [
+    "KINDS",
+    "Kind",
+    "LayerCost",
+    "Term",
+    "conv_kind",
+    "flops",
+    "join_cost",
+    "layer_cost",
+    "mid_channels",
+]
 
 Kind: TypeAlias = Literal[
-    "regular",  # a k×k convolution with groups = 1
-    "spatial",  # a convolution whose kernel is 1 on all axes but one (k×1, 1×k)
+    "regular",  # a k×k convolution with groups = 1: what the family rewrites replace
+    "asymmetric",  # a convolution whose kernel is 1 on every axis but one (k×1, 1×k)
     "pointwise",  # a 1×1 convolution, groups = 1
     "depthwise",  # groups = in_channels
     "grouped",  # any other grouping
     "transposed",
-    "depthwise_separable",
-    "spatially_separable",
+    "depthwise_separable",  # depthwise then pointwise: a family
+    "spatially_separable",  # k×1 then 1×k: a family
     "dense",
     "norm",
     "pool",
     "activation",
-    "reshape",  # flatten, dropout, padding, upsampling: no weights, no MACs
-    "add",  # element-wise sum of branches (residual connections)
+    "reshape",  # flatten, dropout, padding, upsampling, reshapes, selections: no weights, no MACs
+    "add",  # element-wise sum of inputs (residual connections)
+    "multiply",  # element-wise product of inputs (gates)
     "concat",
+    "operator",  # a model file's operator with no family and no contraction (LayerNorm, Div)
+    "not_counted",  # an operator convcost does not know: its MACs are not counted
 ]
+"""What a layer is, for tables and breakdowns. The three convolution families are kinds
+too: ``regular`` is what `convcost.network.rewrite` replaces by the other two."""
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
 
 Term: TypeAlias = tuple[str, int]
 """A named factor of a product, e.g. ``("k_h", 3)``: what `--explain` prints."""
 
 
-class LayerCost(NamedTuple):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LayerCost:
     """What one layer costs on one input shape.
 
-    `macs` is the product of `macs_terms` when they are given; the weight tensor holds
-    the product of `weight_terms`; `parts` are the sub-layers of a composite layer (the
+    `params` are trainable parameters, `bias` the part of them that is biases (so the
+    weight tensor holds ``params - bias``), `non_trainable_params` running statistics.
+    `macs` is the product of `macs_terms` when they are given; the weight tensor holds the
+    product of `weight_terms`. `parts` are the sub-layers of a composite layer (the
     depthwise and pointwise convolutions of a separable one), whose costs add up to this.
-
-    A named tuple rather than a frozen dataclass, as immutable but cheaper to build: the
-    engine makes one per layer, and a frozen dataclass's ``__init__`` alone would cost
-    more than the arithmetic (see docs/benchmarks.md).
+    `inputs` is the number of input tensors (several for a join); a join records all
+    their shapes in `input_shapes` (the first is `input_shape`).
     """
 
     layer: Layer
@@ -93,21 +121,37 @@ class LayerCost(NamedTuple):
     input_shape: Shape
     output_shape: Shape
     params: int = 0
+    bias: int = 0
     non_trainable_params: int = 0
     macs: int = 0
     bias_adds: int = 0
     macs_terms: tuple[Term, ...] = ()
     weight_terms: tuple[Term, ...] = ()
     parts: tuple[LayerCost, ...] = ()
+    inputs: int = 1
+    input_shapes: tuple[Shape, ...] = ()
 
     @property
     def total_params(self) -> int:
         """Trainable plus non-trainable parameters (Keras's "Total params")."""
         return self.params + self.non_trainable_params
 
+    @property
+    def weights(self) -> int:
+        """Elements of the weight tensor (trainable parameters that are not biases)."""
+        return self.params - self.bias
+
 
 def flops(macs: int, bias_adds: int = 0, *, count_bias: bool = False) -> int:
-    """FLOPs: two per MAC, plus one per bias addition when `count_bias`."""
+    """FLOPs: two per MAC, plus one per bias addition when `count_bias`.
+
+    >>> flops(45_630), flops(45_630, 1_690, count_bias=True)
+    (91260, 92950)
+    """
+    for field, value in (("macs", macs), ("bias_adds", bias_adds)):
+        if not is_int(value) or value < 0:
+            raise FieldError(field, value, "a non-negative integer")
+    check_bool("count_bias", count_bias)
     return 2 * macs + (bias_adds if count_bias else 0)
 
 
@@ -126,14 +170,62 @@ def _costs(*layer_types: type) -> Callable[[Callable[[_L, Shape], LayerCost]], A
 
 
 def layer_cost(layer: Layer, input_shape: Shape) -> LayerCost:
-    """The cost of `layer` applied to one sample of `input_shape`."""
+    """The cost of `layer` applied to one sample of `input_shape`.
+
+    A join (`Add`, `Multiply`, `Concat`) reads several inputs: see `join_cost`.
+    """
     try:
         cost_of = _REGISTRY[type(layer)]
-    except KeyError:
+    except (KeyError, TypeError):
+        if isinstance(layer, (Add, Multiply, Concat)):
+            raise FieldError("layer", layer, "a layer of one input (use join_cost)") from None
         raise FieldError("layer", layer, "a convcost layer") from None
     if not isinstance(input_shape, Shape):
         raise FieldError("input_shape", input_shape, "a Shape (see parse_shape)")
     return cost_of(layer, input_shape)
+
+
+def join_cost(layer: Add | Multiply | Concat, input_shapes: tuple[Shape, ...]) -> LayerCost:
+    """The cost of joining `input_shapes` (two or more) with `layer`.
+
+    `Add` needs equal shapes; `Multiply` equal shapes, or a gate of C×1×1 (or a flat C) on
+    a C×H×W input; `Concat` equal spatial sizes, and sums the channels.
+    """
+    if not isinstance(layer, (Add, Multiply, Concat)):
+        raise FieldError("layer", layer, "Add, Multiply or Concat")
+    if not isinstance(input_shapes, tuple) or not all(
+        isinstance(shape, Shape) for shape in input_shapes
+    ):
+        raise FieldError("input_shapes", input_shapes, "a tuple of Shapes")
+    if len(input_shapes) < 2:
+        raise ShapeMismatchError(f"{type(layer).__name__} joins two or more inputs, "
+                                 f"got {len(input_shapes)}")  # fmt: skip
+    shown = ", ".join(map(str, input_shapes))
+    if isinstance(layer, Concat):
+        first = input_shapes[0]
+        if any(shape.spatial != first.spatial for shape in input_shapes):
+            raise ShapeMismatchError(f"cannot concatenate inputs of different sizes: {shown}")
+        output = Shape(sum(shape.channels for shape in input_shapes), first.spatial)
+        kind: Kind = "concat"
+    elif isinstance(layer, Add):
+        output = input_shapes[0]
+        if any(shape != output for shape in input_shapes):
+            raise ShapeMismatchError(f"cannot add inputs of different shapes: {shown}")
+        kind = "add"
+    else:
+        output = max(input_shapes, key=lambda shape: shape.numel)
+        for shape in input_shapes:
+            gate = shape.channels == output.channels and all(size == 1 for size in shape.spatial)
+            if shape != output and not gate:
+                raise ShapeMismatchError(
+                    f"cannot multiply inputs of shapes {shown}: each must equal the largest "
+                    "or be one value per channel"
+                )
+        kind = "multiply"
+    return LayerCost(
+        layer=layer, kind=kind, input_shape=input_shapes[0], output_shape=output,
+        inputs=len(input_shapes), input_shapes=input_shapes,
+    )  # fmt: skip
 
 
 def _product(terms: tuple[Term, ...]) -> int:
@@ -175,14 +267,18 @@ def _window_output(
 
 
 def conv_kind(kernel: tuple[int, ...], groups: int, in_channels: int) -> Kind:
-    """Classify a convolution by its kernel and grouping."""
+    """Classify a convolution by its kernel and grouping.
+
+    >>> conv_kind((3, 3), 1, 16), conv_kind((3, 1), 1, 16), conv_kind((3, 3), 16, 16)
+    ('regular', 'asymmetric', 'depthwise')
+    """
     if groups > 1:
         return "depthwise" if groups == in_channels else "grouped"
     wide_axes = len(kernel) - kernel.count(1)
     if wide_axes == 0:
         return "pointwise"
     if wide_axes == 1 and len(kernel) > 1:
-        return "spatial"
+        return "asymmetric"
     return "regular"
 
 
@@ -192,7 +288,7 @@ def _check_groups(groups: int, in_channels: int) -> None:
 
 
 @_costs(Conv)
-def _conv(layer: Conv, x: Shape) -> LayerCost:
+def _conv(layer: Conv, x: Shape, kind: Kind | None = None) -> LayerCost:
     kernel, out_sizes = _window_output(layer, x)
     groups = layer.groups
     in_channels = x.channels
@@ -207,12 +303,14 @@ def _conv(layer: Conv, x: Shape) -> LayerCost:
     )
     weights = prod(kernel) * in_per_group * out_channels
     positions = prod(out_sizes)
+    bias = out_channels if layer.bias else 0
     return LayerCost(
         layer=layer,
-        kind=conv_kind(kernel, groups, in_channels),
+        kind=kind or conv_kind(kernel, groups, in_channels),
         input_shape=x,
-        output_shape=Shape.trusted(out_channels, out_sizes),
-        params=weights + (out_channels if layer.bias else 0),
+        output_shape=unchecked_shape(out_channels, out_sizes),
+        params=weights + bias,
+        bias=bias,
         macs=weights * positions,
         bias_adds=out_channels * positions if layer.bias else 0,
         macs_terms=(*weight_terms, *zip(_OUT_NAMES[ndim], out_sizes)),
@@ -275,6 +373,7 @@ def _conv_transpose(layer: ConvTranspose, x: Shape) -> LayerCost:
         input_shape=x,
         output_shape=y,
         params=_product(weight_terms) + bias,
+        bias=bias,
         macs=_product(macs_terms),
         bias_adds=y.numel if layer.bias else 0,
         macs_terms=macs_terms,
@@ -286,15 +385,14 @@ def _composite(
     layer: DepthwiseSeparableConv | SpatiallySeparableConv,
     x: Shape,
     kind: Kind,
-    parts: tuple[Conv, ...],
+    parts: tuple[tuple[Conv, Kind | None], ...],
 ) -> LayerCost:
+    """A layer made of convolutions in a row, each costed as the kind of its role (or as
+    its kernel and grouping say, when the role is None)."""
     costs = []
     shape = x
-    for part in parts:
-        cost = _conv(part, shape)
-        if part.name == "depthwise" and cost.kind != "depthwise":
-            # On one input channel, groups = C = 1 looks regular; by role it is depthwise.
-            cost = cost._replace(kind="depthwise")
+    for part, part_kind in parts:
+        cost = _conv(part, shape, part_kind)  # on 1 channel a depthwise part is still one
         costs.append(cost)
         shape = cost.output_shape
     return LayerCost(
@@ -303,16 +401,31 @@ def _composite(
         input_shape=x,
         output_shape=shape,
         params=sum(cost.params for cost in costs),
+        bias=sum(cost.bias for cost in costs),
         macs=sum(cost.macs for cost in costs),
         bias_adds=sum(cost.bias_adds for cost in costs),
         parts=tuple(costs),
     )
 
 
+_CONV_FIELDS: Final = tuple((item.name, item.default) for item in fields(Conv))
+
+
+def _part(**values: Any) -> Conv:
+    """``Conv(**values)`` without `__post_init__`'s checks, for a part of a separable
+    layer: every value is the checked layer's own, or a kernel of 1, or a count no larger
+    than a checked one. Building the parts took a third of the cost of these layers."""
+    part: Conv = object.__new__(Conv)
+    for name, default in _CONV_FIELDS:
+        object.__setattr__(part, name, values.get(name, default))
+    return part
+
+
 @_costs(DepthwiseSeparableConv)
 def _depthwise_separable(layer: DepthwiseSeparableConv, x: Shape) -> LayerCost:
     _spatial_input(layer, x)
-    depthwise = Conv(
+    too_wide = x.channels * layer.depth_multiplier > MAX_SIZE  # for the checks to refuse
+    depthwise = (Conv if too_wide else _part)(
         name="depthwise",
         out_channels=x.channels * layer.depth_multiplier,
         kernel_size=layer.kernel_size,
@@ -322,13 +435,15 @@ def _depthwise_separable(layer: DepthwiseSeparableConv, x: Shape) -> LayerCost:
         groups=x.channels,
         bias=layer.bias == "both",
     )
-    pointwise = Conv(
+    pointwise = _part(
         name="pointwise",
         out_channels=layer.out_channels,
         kernel_size=1,
         bias=layer.bias != "none",
     )
-    return _composite(layer, x, "depthwise_separable", (depthwise, pointwise))
+    return _composite(
+        layer, x, "depthwise_separable", ((depthwise, "depthwise"), (pointwise, "pointwise"))
+    )
 
 
 @_costs(SpatiallySeparableConv)
@@ -347,8 +462,8 @@ def _spatially_separable(layer: SpatiallySeparableConv, x: Shape) -> LayerCost:
     per_axis_padding = (
         expand("padding", padding, ndim) if not isinstance(padding, str) else None  # type: ignore[arg-type]
     )
-    mid = layer.mid_channels or layer.out_channels
-    parts = []
+    mid = mid_channels(layer, x.channels)
+    parts: list[tuple[Conv, Kind | None]] = []
     for axis in range(ndim):
         last = axis == ndim - 1
 
@@ -356,8 +471,8 @@ def _spatially_separable(layer: SpatiallySeparableConv, x: Shape) -> LayerCost:
             return tuple(value if i == axis else rest for i, value in enumerate(values))
 
         part_kernel = on_axis(kernel, 1)
-        parts.append(
-            Conv(
+        parts.append((
+            _part(
                 name="x".join(map(str, part_kernel)),
                 out_channels=layer.out_channels if last else mid,
                 kernel_size=part_kernel,
@@ -365,9 +480,26 @@ def _spatially_separable(layer: SpatiallySeparableConv, x: Shape) -> LayerCost:
                 dilation=on_axis(dilation, 1),
                 padding=padding if per_axis_padding is None else on_axis(per_axis_padding, 0),
                 bias=layer.bias == "both" or (last and layer.bias == "pointwise"),
-            )
-        )
+            ),
+            None,
+        ))  # fmt: skip
     return _composite(layer, x, "spatially_separable", tuple(parts))
+
+
+def mid_channels(layer: SpatiallySeparableConv, in_channels: int) -> int:
+    """The channels between the parts of `layer` on an input of `in_channels`.
+
+    >>> mid_channels(SpatiallySeparableConv(out_channels=128, kernel_size=3), 64)
+    64
+    """
+    rule = layer.mid_channels
+    if rule == "min":
+        return min(in_channels, layer.out_channels)
+    if rule == "in":
+        return in_channels
+    if rule == "out":
+        return layer.out_channels
+    return rule
 
 
 def _no_weights(layer: Layer, x: Shape, y: Shape, kind: Kind) -> LayerCost:
@@ -388,7 +520,7 @@ def _pool(layer: MaxPool | AvgPool, x: Shape) -> LayerCost:
                     f"padding={layer.padding!r} is more than half the pooling window "
                     f"({half} for kernel {k}, dilation {d}), which PyTorch forbids"
                 )
-    return _no_weights(layer, x, Shape.trusted(x.channels, out_sizes), "pool")
+    return _no_weights(layer, x, unchecked_shape(x.channels, out_sizes), "pool")
 
 
 @_costs(AdaptiveAvgPool, AdaptiveMaxPool)
@@ -418,6 +550,7 @@ def _linear(layer: Linear, x: Shape) -> LayerCost:
         input_shape=x,
         output_shape=Shape(layer.out_features),
         params=_product(weight_terms) + (layer.out_features if layer.bias else 0),
+        bias=layer.out_features if layer.bias else 0,
         macs=_product(weight_terms),
         bias_adds=layer.out_features if layer.bias else 0,
         macs_terms=weight_terms,
@@ -435,18 +568,6 @@ def _batch_norm(layer: BatchNorm, x: Shape) -> LayerCost:
         output_shape=x,
         params=per_channel if layer.affine else 0,
         non_trainable_params=per_channel if layer.track_running_stats else 0,
-    )
-
-
-@_costs(Add)
-def _add(layer: Add, x: Shape) -> LayerCost:
-    return _no_weights(layer, x, x, "add")
-
-
-@_costs(Concat)
-def _concat(layer: Concat, x: Shape) -> LayerCost:
-    raise ShapeMismatchError(
-        "Concat joins the branches of a Parallel block and has no cost on its own"
     )
 
 
@@ -480,3 +601,57 @@ def _upsample(layer: Upsample, x: Shape) -> LayerCost:
     factors = expand("scale_factor", layer.scale_factor, x.ndim)
     sizes = tuple(size * factor for size, factor in zip(x.spatial, factors))
     return _no_weights(layer, x, Shape(x.channels, sizes), "reshape")
+
+
+@_costs(Reshape)
+def _reshape(layer: Reshape, x: Shape) -> LayerCost:
+    y = layer.output_shape
+    if y.numel != x.numel:
+        raise ShapeMismatchError(
+            f"cannot reshape {x} ({x.numel:,} elements) to {y} ({y.numel:,} elements)"
+        )
+    return _no_weights(layer, x, y, "reshape")
+
+
+@_costs(Select)
+def _select(layer: Select, x: Shape) -> LayerCost:
+    y = layer.output_shape
+    if y.numel > x.numel:
+        raise ShapeMismatchError(
+            f"cannot select {y} ({y.numel:,} elements) from {x} ({x.numel:,} elements)"
+        )
+    return _no_weights(layer, x, y, "reshape")
+
+
+@_costs(Operator)
+def _operator(layer: Operator, x: Shape) -> LayerCost:
+    y = layer.output_shape
+    macs_terms: tuple[Term, ...] = (
+        (("output elements", y.numel), ("contraction", layer.contraction))
+        if layer.contraction
+        else ()
+    )
+    return LayerCost(
+        layer=layer,
+        kind="dense" if layer.contraction else "operator",
+        input_shape=x,
+        output_shape=y,
+        params=layer.weights + layer.bias,
+        bias=layer.bias,
+        non_trainable_params=layer.non_trainable_params,
+        macs=y.numel * layer.contraction,
+        bias_adds=y.numel if layer.bias else 0,
+        macs_terms=macs_terms,
+        inputs=layer.operands,
+    )
+
+
+@_costs(NotCounted)
+def _not_counted(layer: NotCounted, x: Shape) -> LayerCost:
+    return LayerCost(
+        layer=layer,
+        kind="not_counted",
+        input_shape=x,
+        output_shape=layer.output_shape,
+        params=layer.params,
+    )

@@ -10,7 +10,8 @@ Output sizes follow PyTorch for explicit padding,
 and TensorFlow/Keras for ``"same"``: ``out = ceil(in / stride)``, the total padding
 ``max((out - 1)*stride + dilation*(kernel - 1) + 1 - in, 0)`` split with the extra unit on the
 far side. PyTorch's ``"same"`` is the same rule restricted to stride 1; write
-``"same-pytorch"`` to have a stride above 1 rejected as PyTorch does. ``"valid"`` is no padding.
+``"same-pytorch"`` to have a stride above 1 rejected as PyTorch does (a layer refuses it
+when it is built). ``"valid"`` is no padding.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from dataclasses import dataclass
 from math import prod
 from typing import Final, Literal, TypeAlias, cast, get_args
 
+from convcost.checks import is_int
 from convcost.errors import FieldError, ShapeError, ShapeMismatchError
+from convcost.limits import MAX_SIZE, MAX_SPATIAL_DIMS
 
 __all__ = [
     "MAX_SPATIAL_DIMS",
@@ -28,6 +31,7 @@ __all__ = [
     "Padding",
     "PaddingMode",
     "Shape",
+    "channels_last_hint",
     "check_int_or_tuple",
     "check_padding",
     "expand",
@@ -36,19 +40,13 @@ __all__ = [
     "window_output_size",
 ]
 
-MAX_SPATIAL_DIMS: Final = 3
-MAX_SIZE_DIGITS: Final = 18  # sizes beyond 10**18 are typos, and int() of huge text is slow
+MAX_SIZE_DIGITS: Final = len(str(MAX_SIZE))  # int() of huge text is slow: refuse it first
 
 IntOrTuple: TypeAlias = int | tuple[int, ...]
 PaddingMode: TypeAlias = Literal["valid", "same", "same-pytorch"]
 PADDING_MODES: Final[tuple[str, ...]] = get_args(PaddingMode)
 # An int (all sides), one int per spatial axis, or one (before, after) pair per axis.
 Padding: TypeAlias = int | tuple[int | tuple[int, int], ...] | PaddingMode
-
-
-def is_int(value: object) -> bool:
-    """True for real integers; `bool` is an int to Python but never a size."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +57,7 @@ class Shape:
     spatial: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        if not is_int(self.channels) or self.channels < 1:
-            raise ShapeError(f"channels must be a positive integer, got {self.channels!r}")
+        _check_size("channels", self.channels)
         if not isinstance(self.spatial, tuple):
             raise ShapeError(f"spatial sizes must be a tuple, got {self.spatial!r}")
         if len(self.spatial) > MAX_SPATIAL_DIMS:
@@ -68,16 +65,7 @@ class Shape:
                 f"a shape has at most {MAX_SPATIAL_DIMS} spatial sizes, got {len(self.spatial)}"
             )
         for size in self.spatial:
-            if not is_int(size) or size < 1:
-                raise ShapeError(f"spatial sizes must be positive integers, got {size!r}")
-
-    @classmethod
-    def trusted(cls, channels: int, spatial: tuple[int, ...]) -> Shape:
-        """A shape from sizes the caller has already proven positive (a hot path)."""
-        shape = object.__new__(cls)
-        object.__setattr__(shape, "channels", channels)
-        object.__setattr__(shape, "spatial", spatial)
-        return shape
+            _check_size("spatial sizes", size)
 
     @property
     def ndim(self) -> int:
@@ -102,8 +90,27 @@ class Shape:
         return (*self.spatial, self.channels)
 
 
+def _check_size(what: str, size: object) -> None:
+    if not is_int(size) or size < 1:
+        raise ShapeError(f"{what} must be positive integers, got {size!r}")
+    if size > MAX_SIZE:
+        raise ShapeError(
+            f"{what} must be at most 10**18, got an integer of {size.bit_length()} bits"
+        )
+
+
+def unchecked_shape(channels: int, spatial: tuple[int, ...]) -> Shape:
+    """A shape from sizes the caller has proven valid, skipping the checks: for the cost
+    functions' hot path only (a window's output is never larger than its padded input)."""
+    shape = object.__new__(Shape)
+    object.__setattr__(shape, "channels", channels)
+    object.__setattr__(shape, "spatial", spatial)
+    return shape
+
+
 _LAYOUT = re.compile(r"^\s*([a-z]+)\s*:\s*(.*)$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"\s*[x×,*]\s*|\s+")
+_WHOLE_NUMBER = re.compile(r"[+]?[0-9]+")  # ASCII digits only: no "3_3", no "٣"
 
 
 def parse_shape(text: str, *, channels_last: bool = False) -> Shape:
@@ -111,7 +118,8 @@ def parse_shape(text: str, *, channels_last: bool = False) -> Shape:
 
     Channels-last (Keras order) is written with a layout prefix naming the axes,
     ``"hwc:128x128x16"``, or with ``channels_last=True``. A prefix overrides the flag.
-    Separators ``x``, ``×``, ``,`` and ``*`` are accepted.
+    Separators ``x``, ``×``, ``,`` and ``*`` (or spaces) are accepted; every size must be
+    there: ``"3x224x"`` is an error, not a 2-axis shape.
 
     >>> parse_shape("16x128x128")
     Shape(channels=16, spatial=(128, 128))
@@ -120,35 +128,68 @@ def parse_shape(text: str, *, channels_last: bool = False) -> Shape:
     """
     if not isinstance(text, str):
         raise ShapeError(f"shape must be text such as '3x224x224', got {text!r}")
+    if not isinstance(channels_last, bool):
+        raise FieldError("channels_last", channels_last, "True or False")
     original = text if len(text) <= 40 else text[:37] + "..."  # as shown in messages
     layout = None
     if match := _LAYOUT.match(text):
         layout, text = match.group(1).lower(), match.group(2)
-    pieces = [piece for piece in _SEPARATOR.split(text.strip()) if piece]
-    if not pieces:
+    text = text.strip()
+    if not text:
         raise ShapeError(
             f"shape must list channels and sizes such as '3x224x224', got {original!r}"
         )
-    sizes = []
-    for piece in pieces:
-        if not re.fullmatch(r"[+-]?\d+", piece):
-            raise ShapeError(f"shape {original!r}: {piece!r} is not a whole number")
-        if len(piece) > MAX_SIZE_DIGITS:
-            raise ShapeError(f"shape {original!r}: {piece[:12]}... is too large a size")
-        sizes.append(int(piece))
-    if layout is not None:
-        channels_last = _layout_is_channels_last(layout, len(sizes), original)
-    if len(sizes) > MAX_SPATIAL_DIMS + 1:
+    pieces = _SEPARATOR.split(text)
+    if len(pieces) > MAX_SPATIAL_DIMS + 1:
         raise ShapeError(
-            f"shape {original!r} has {len(sizes)} sizes; give channels and at most "
+            f"shape {original!r} has {len(pieces)} sizes; give channels and at most "
             f"{MAX_SPATIAL_DIMS} spatial sizes (no batch axis)"
         )
+    sizes = []
+    for position, piece in enumerate(pieces, start=1):
+        if not piece:
+            raise ShapeError(f"shape {original!r}: size {position} is missing")
+        if piece.startswith("-") and _WHOLE_NUMBER.fullmatch(piece[1:]):
+            raise ShapeError(f"shape {original!r}: sizes must be positive, got {piece}")
+        if not _WHOLE_NUMBER.fullmatch(piece):
+            raise ShapeError(f"shape {original!r}: {piece[:12]!r} is not a whole number")
+        digits = piece.lstrip("+").lstrip("0") or "0"  # int() of 5,000 zeros and an 8 fails
+        if len(digits) > MAX_SIZE_DIGITS:
+            raise ShapeError(f"shape {original!r}: {piece[:12]}... is beyond 10**18")
+        sizes.append(int(digits))
+    if layout is not None:
+        channels_last = _layout_is_channels_last(layout, len(sizes), original)
     for size in sizes:
         if size < 1:
             raise ShapeError(f"shape {original!r}: sizes must be positive, got {size}")
+        if size > MAX_SIZE:
+            raise ShapeError(f"shape {original!r}: sizes must be at most 10**18, got {size}")
     if channels_last:
         return Shape(sizes[-1], tuple(sizes[:-1]))
     return Shape(sizes[0], tuple(sizes[1:]))
+
+
+def channels_last_hint(text: str) -> str | None:
+    """A hint when C×H×W text looks like H×W×C (``224x224x3``), else None.
+
+    A last size of at most 4 after a first of at least 16 is almost always an image
+    written channels-last; the text is still read as written.
+
+    >>> channels_last_hint("224x224x3")
+    "did you mean hwc:224x224x3? '224x224x3' is read as 224 channels of 224x3"
+    """
+    if _LAYOUT.match(text):
+        return None
+    shape = parse_shape(text)
+    if shape.ndim < 1 or shape.channels < 16 or shape.spatial[-1] > 4:
+        return None
+    layout = "hwc" if shape.ndim == 2 else "dhwc" if shape.ndim == 3 else "wc"
+    flipped = "x".join(map(str, (shape.channels, *shape.spatial)))
+    rest = "x".join(map(str, shape.spatial))
+    return (
+        f"did you mean {layout}:{flipped}? {text.strip()!r} is read as {shape.channels} "
+        f"channels of {rest}"
+    )
 
 
 _LAYOUTS: Final = {
@@ -172,9 +213,9 @@ def check_int_or_tuple(field: str, value: object, *, minimum: int) -> None:
     if isinstance(value, tuple) and not 1 <= len(value) <= MAX_SPATIAL_DIMS:
         raise FieldError(field, value, f"an integer or a tuple of 1 to {MAX_SPATIAL_DIMS} integers")
     for item in items:
-        if not is_int(item) or item < minimum:
+        if not is_int(item) or not minimum <= item <= MAX_SIZE:
             what = "positive" if minimum == 1 else f">= {minimum}"
-            raise FieldError(field, value, f"a {what} integer or a tuple of them")
+            raise FieldError(field, value, f"a {what} integer (at most 10**18) or a tuple of them")
 
 
 def check_padding(field: str, value: object) -> None:
@@ -192,8 +233,8 @@ def check_padding(field: str, value: object) -> None:
         pair = item if isinstance(item, tuple) else (item,)
         if isinstance(item, tuple) and len(item) != 2:
             raise FieldError(field, value, "per-axis integers or (before, after) pairs")
-        if not all(is_int(side) and side >= 0 for side in pair):
-            raise FieldError(field, value, "non-negative integers")
+        if not all(is_int(side) and 0 <= side <= MAX_SIZE for side in pair):
+            raise FieldError(field, value, "non-negative integers (at most 10**18)")
 
 
 def expand(field: str, value: IntOrTuple, ndim: int) -> tuple[int, ...]:
@@ -223,11 +264,6 @@ def resolve_padding(
         return tuple(item if isinstance(item, tuple) else (item, item) for item in per_axis)
     if padding == "valid":
         return ((0, 0),) * len(sizes)
-    if padding == "same-pytorch" and any(step != 1 for step in stride):
-        raise ShapeMismatchError(
-            f"padding='same-pytorch' needs stride 1, as in PyTorch, got stride={stride!r}; "
-            "use padding='same' for the TensorFlow/Keras rule"
-        )
     return tuple(map(_same_padding, sizes, kernel, stride, dilation))
 
 

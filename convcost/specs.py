@@ -23,27 +23,24 @@ import difflib
 import json
 import math
 import re
-import stat
-import sys
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any, Final, Literal, TypeAlias, TypeVar, cast, get_args
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 from convcost.errors import ConvCostError, FieldError, LayerError, SpecError
+from convcost.files import parse_data, read_text, source_name, yaml_module
 from convcost.layers import (
     ACTIVATIONS,
+    MAX_INPUTS,
     Activation,
     AdaptiveAvgPool,
     AdaptiveMaxPool,
+    Add,
     AvgPool,
     BatchNorm,
+    Concat,
     Conv,
     ConvTranspose,
     DepthwiseSeparableConv,
@@ -53,11 +50,25 @@ from convcost.layers import (
     GlobalMaxPool,
     Linear,
     MaxPool,
+    Multiply,
+    NotCounted,
+    Operator,
+    Reshape,
+    Select,
     SpatiallySeparableConv,
     Upsample,
     ZeroPad,
 )
-from convcost.network import Network, Node, Parallel, Residual, Sequential, network_cost
+from convcost.limits import MAX_DEPTH, MAX_LAYERS, MAX_TEXT_BYTES
+from convcost.network import (
+    Network,
+    Node,
+    Parallel,
+    Residual,
+    Sequential,
+    format_path,
+    network_cost,
+)
 from convcost.shapes import Shape, parse_shape
 
 __all__ = [
@@ -81,10 +92,8 @@ SPEC_SUFFIXES: Final[Mapping[str, Format]] = MappingProxyType(
 )
 
 # Limits that keep a hostile or mistaken file from hanging the reader (YAML aliases can
-# make a small file describe millions of layers).
-MAX_BYTES: Final = 1 << 20
-MAX_DEPTH: Final = 32  # blocks inside blocks
-MAX_LAYERS: Final = 100_000  # layers and blocks, counted as they are read
+# make a small file describe millions of layers; layers are counted as they are read).
+MAX_BYTES: Final = MAX_TEXT_BYTES
 _MAX_INT: Final = 1 << 63  # TOML's integer range, for every format alike
 
 NodeType: TypeAlias = type[Node]
@@ -108,6 +117,13 @@ LAYER_TYPES: Final[Mapping[str, NodeType]] = MappingProxyType(
         "dropout": Dropout,
         "zero_pad": ZeroPad,
         "upsample": Upsample,
+        "add": Add,
+        "multiply": Multiply,
+        "concat": Concat,
+        "reshape": Reshape,
+        "select": Select,
+        "operator": Operator,
+        "not_counted": NotCounted,
         "sequential": Sequential,
         "residual": Residual,
         "parallel": Parallel,
@@ -129,6 +145,7 @@ _ALIASES: Final = {
     "batch_normalization": "batch_norm",
     "zero_padding": "zero_pad",
     "up_sampling": "upsample",
+    "concatenate": "concat",
 }
 
 
@@ -152,13 +169,16 @@ _DEPTHWISE_KEYS: Final = frozenset({"depthwise", "depthwiseconv", "dwconv"})
 
 _NODE_LISTS: Final = frozenset({"layers", "body", "shortcut"})  # fields holding layers
 _BRANCHES: Final = "branches"  # a list of node lists
-_NO_DEFAULT: Final = frozenset({"name", _BRANCHES, *_NODE_LISTS})
+_NO_DEFAULT: Final = frozenset({"name", "inputs", "shares", _BRANCHES, *_NODE_LISTS})
 _SAME_PADDING: Final = ("keras", "pytorch")
-_TOP_KEYS: Final = ("name", "input", "channels_last", "defaults", "layers")
+_TOP_KEYS: Final = (
+    "name", "input", "channels_last", "defaults", "layers", "outputs", "naming", "group_depth",
+)  # fmt: skip
 # Written first, in this order; the rest follow in declaration order.
 _FIELD_ORDER: Final = (
-    "name", "out_channels", "out_features", "mid_channels", "depth_multiplier", "function",
-    "kernel_size", "stride", "padding", "dilation", "output_padding", "groups", "bias",
+    "name", "inputs", "shares", "out_channels", "out_features", "mid_channels",
+    "depth_multiplier", "function", "kernel_size", "stride", "padding", "dilation",
+    "output_padding", "groups", "bias",
 )  # fmt: skip
 _ALWAYS_WRITTEN: Final[Mapping[NodeType, frozenset[str]]] = {
     Activation: frozenset({"function"})  # the whole point of the layer, even when "relu"
@@ -191,53 +211,17 @@ class _Problem(Exception):
 
 def load_spec(path: str | Path) -> Network:
     """Read a spec file; the format comes from the suffix (.toml, .json, .yaml, .yml)."""
-    path = Path(path)
-    source = str(path)
-    size = _file_size(path, source)
-    spec_format = SPEC_SUFFIXES.get(path.suffix.lower())
+    if not isinstance(path, (str, Path)):
+        raise FieldError("path", path, "a file name (text or a Path)")
+    source = source_name(path)
+    spec_format = SPEC_SUFFIXES.get(Path(path).suffix.lower())
     if spec_format is None:
         raise SpecError(
             source,
-            f"cannot tell the format from the suffix {path.suffix!r}; "
+            f"cannot tell the format from the suffix {Path(path).suffix!r}; "
             "name the file .toml, .json, .yaml or .yml",
         )
-    if size > MAX_BYTES:
-        raise SpecError(source, _too_big(size))
-    return parse_spec(_read_text(path, source), spec_format, source=source)
-
-
-def _file_size(path: Path, source: str) -> int:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise SpecError(source, "no such file") from None
-    except OSError as error:
-        raise SpecError(source, f"cannot read the file: {error.strerror or error}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise SpecError(source, "is a directory, not a spec file")
-    if not stat.S_ISREG(info.st_mode):
-        raise SpecError(source, "is not a regular file")
-    return info.st_size
-
-
-def _too_big(size: int) -> str:
-    return f"is {size:,} bytes; a spec may be at most {MAX_BYTES:,} bytes (1 MiB)"
-
-
-def _read_text(path: Path, source: str) -> str:
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_BYTES + 1)  # the file may have grown since stat()
-    except OSError as error:
-        raise SpecError(source, f"cannot read the file: {error.strerror or error}") from None
-    if len(data) > MAX_BYTES:
-        raise SpecError(source, _too_big(len(data)))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        byte = data[error.start]
-        raise SpecError(source, f"not UTF-8 text (byte 0x{byte:02x})", line=line) from None
+    return parse_spec(read_text(path, error=SpecError), spec_format, source=source)
 
 
 def parse_spec(text: str, format: Format, *, source: str = "<spec>") -> Network:
@@ -246,74 +230,15 @@ def parse_spec(text: str, format: Format, *, source: str = "<spec>") -> Network:
         raise FieldError("format", format, "one of " + ", ".join(map(repr, FORMATS)))
     if not isinstance(text, str):
         raise FieldError("text", text, "text (decode bytes first, or use load_spec)")
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_BYTES:
-        raise SpecError(source, _too_big(size))
-    data = _PARSERS[format](text.removeprefix("\ufeff"), source)
+    data = parse_data(text.removeprefix("\ufeff"), format, source=source, error=SpecError)
     try:
         return _network(data)
     except _Problem as problem:
         raise SpecError(source, str(problem)) from None
 
 
-def _parse_toml(text: str, source: str) -> object:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message, line = str(error), None
-        if match := re.search(r" \(at line (\d+), column \d+\)$", message):
-            message, line = message[: match.start()], int(match.group(1))
-        elif message.endswith(" (at end of document)"):
-            message, line = message.removesuffix(" (at end of document)"), text.count("\n") + 1
-        raise SpecError(source, f"invalid TOML: {message}", line=line) from None
-    except (RecursionError, ValueError) as error:
-        raise SpecError(source, f"invalid TOML: {_parser_failure(error)}") from None
-
-
-def _parse_json(text: str, source: str) -> object:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SpecError(source, f"invalid JSON: {error.msg}", line=error.lineno) from None
-    except (RecursionError, ValueError) as error:
-        raise SpecError(source, f"invalid JSON: {_parser_failure(error)}") from None
-
-
-def _parse_yaml(text: str, source: str) -> object:
-    yaml = _yaml(source)
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        message = "; ".join(str(part) for part in (error.context, error.problem) if part)
-        line = error.problem_mark.line + 1 if error.problem_mark else None
-        raise SpecError(source, f"invalid YAML: {message}", line=line) from None
-    except yaml.YAMLError as error:
-        raise SpecError(source, f"invalid YAML: {' '.join(str(error).split())}") from None
-    except (RecursionError, ValueError) as error:
-        raise SpecError(source, f"invalid YAML: {_parser_failure(error)}") from None
-
-
-def _parser_failure(error: Exception) -> str:
-    if isinstance(error, RecursionError):
-        return "nested too deeply to read"
-    return " ".join(str(error).split())  # e.g. an integer of more than 4,300 digits
-
-
 def _yaml(source: str) -> ModuleType:
-    try:
-        import yaml
-    except ImportError:
-        raise SpecError(
-            source, "YAML needs PyYAML, which is not installed: pip install convcost[yaml]"
-        ) from None
-    return yaml
-
-
-_PARSERS: Final[Mapping[str, Callable[[str, str], object]]] = {
-    "toml": _parse_toml,
-    "json": _parse_json,
-    "yaml": _parse_yaml,
-}
+    return yaml_module(source, SpecError)
 
 
 # --- from parsed data to a network ------------------------------------------------------
@@ -332,7 +257,12 @@ def _network(data: object) -> Network:
     input_shape = _input_shape(table["input"], channels_last=channels_last)
     reader = _Reader(_defaults(table.get("defaults", {})))
     layers = reader.nodes(table["layers"], "layers", depth=0)
-    kwargs = {"input_shape": input_shape, "layers": layers, "name": table.get("name")}
+    kwargs = {"input_shape": input_shape, "layers": layers}
+    for key in ("name", "outputs", "naming", "group_depth"):
+        if key in table:
+            kwargs[key] = _plain(table[key], key)
+    if isinstance(kwargs.get("outputs"), list):
+        kwargs["outputs"] = tuple(kwargs["outputs"])  # type: ignore[arg-type]
     network = _build(Network, kwargs, "", table)
     _check_shapes(network)
     return network
@@ -396,26 +326,78 @@ def _defaults(raw: object) -> _Defaults:
     return _Defaults(values, same_pytorch=same == "pytorch")
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A list of layers (or a layer) already read: its nodes, how many nodes it holds in
+    all, and how deep its blocks reach below it (-1: it holds no block)."""
+
+    nodes: tuple[Node, ...]
+    count: int
+    reach: int
+
+
 @dataclass
 class _Reader:
-    """Turns parsed layer tables into nodes, counting them against `MAX_LAYERS`."""
+    """Turns parsed layer lists into nodes, counting them against `MAX_LAYERS`.
+
+    YAML aliases let one list of layers (or one layer, or one field's list) appear many
+    times: a 60 KB file can describe 100,000 layers. The parser gives every appearance
+    the same object, so each is read once and reused; each appearance still counts
+    against `MAX_LAYERS`, and against `MAX_DEPTH` at the depth where it appears.
+    """
 
     defaults: _Defaults
     count: int = 0
+    read: dict[int, _Read] = field(default_factory=dict)  # id of a parsed list or table
+    lists: dict[int, object] = field(default_factory=dict)  # id of a field's list -> tuple
+    reach: int = -1  # the deepest block seen, relative to the list being read
 
     def nodes(self, raw: object, path: str, depth: int) -> tuple[Node, ...]:
         if not isinstance(raw, list):
             raise _Problem(f"{path}: expected a list of layers, got {_show(raw)}")
-        return tuple(self.node(item, f"{path}[{i}]", depth) for i, item in enumerate(raw))
+        return self._once(raw, path, depth, lambda: tuple(
+            self.node(item, f"{path}[{i}]", depth) for i, item in enumerate(raw)
+        ))  # fmt: skip
+
+    def _once(
+        self, raw: object, path: str, depth: int, read: Callable[[], tuple[Node, ...]]
+    ) -> tuple[Node, ...]:
+        """`read()`, or what it gave for this very object before, counted again."""
+        done = self.read.get(id(raw))
+        if done is not None:
+            self.count += done.count
+            if self.count > MAX_LAYERS:
+                raise _Problem(
+                    f"{path}: more than {MAX_LAYERS:,} layers; a spec may hold at most that"
+                )
+            if done.reach >= 0:
+                if depth + done.reach >= MAX_DEPTH:
+                    raise _Problem(f"{path}: blocks nest more than {MAX_DEPTH} deep")
+                self.reach = max(self.reach, depth + done.reach)
+            return done.nodes
+        count, reach = self.count, self.reach
+        self.reach = -1
+        nodes = read()
+        own = self.reach - depth if self.reach >= 0 else -1
+        self.read[id(raw)] = _Read(nodes, self.count - count, own)
+        self.reach = max(reach, self.reach)
+        return nodes
 
     def node(self, raw: object, path: str, depth: int) -> Node:
+        if isinstance(raw, dict):  # a table met again through an alias is read once too
+            return self._once(raw, path, depth, lambda: (self._node(raw, path, depth),))[0]
+        return self._node(raw, path, depth)
+
+    def _node(self, raw: object, path: str, depth: int) -> Node:
         self.count += 1
         if self.count > MAX_LAYERS:
             raise _Problem(f"{path}: more than {MAX_LAYERS:,} layers; a spec may hold at most that")
         table = _table(raw, path, "a layer (a table with a type)")
         type_name, cls, implied = _layer_type(table, path)
-        if cls in (Sequential, Residual, Parallel) and depth >= MAX_DEPTH:
-            raise _Problem(f"{path}: blocks nest more than {MAX_DEPTH} deep")
+        if cls in (Sequential, Residual, Parallel):
+            if depth >= MAX_DEPTH:
+                raise _Problem(f"{path}: blocks nest more than {MAX_DEPTH} deep")
+            self.reach = max(self.reach, depth)
         kwargs = dict(implied)
         for key, value in table.items():
             if key == "type":
@@ -436,13 +418,6 @@ class _Reader:
         if self.defaults.same_pytorch and kwargs.get("padding") == "same":
             kwargs["padding"] = "same-pytorch"
             notes["padding"] = 'same_padding = "pytorch" reads "same" as "same-pytorch"'
-            stride = kwargs.get("stride", 1)
-            if any(step != 1 for step in (stride if isinstance(stride, tuple) else (stride,))):
-                raise _Problem(
-                    f'{path}.padding: "same" with stride {_show(stride)} is what PyTorch '
-                    'forbids, and defaults.same_padding = "pytorch" asks for its rule; use '
-                    "explicit padding, or drop same_padding for the TensorFlow/Keras rule"
-                )
         for key in _REQUIRED[cls]:
             if key not in kwargs:
                 raise _Problem(f"{path}: missing {key} (required by {_TYPE_NAMES[cls]})")
@@ -456,7 +431,11 @@ class _Reader:
                 raise _Problem(f"{path}: expected a list of branches (lists of layers), "
                                f"got {_show(value)}")  # fmt: skip
             return tuple(self.nodes(b, f"{path}[{i}]", depth + 1) for i, b in enumerate(value))
-        return _plain(value, path)
+        if not isinstance(value, list):
+            return _plain(value, path)
+        if id(value) not in self.lists:  # a list met again through an alias is checked once
+            self.lists[id(value)] = _tuples(_plain(value, path))
+        return self.lists[id(value)]
 
 
 def _layer_type(table: Mapping[str, object], path: str) -> tuple[str, NodeType, dict[str, object]]:
@@ -501,6 +480,7 @@ def _build(
         shown = raw.get(error.field, kwargs.get(error.field, error.value))
         note = f" ({notes[error.field]})" if notes and error.field in notes else ""
         expected = error.expected.replace("tuple", "list")  # spec files have lists
+        expected = expected.replace("True or False", "true or false")  # and lowercase flags
         where = f"{path}.{error.field}" if path else error.field
         raise _Problem(f"{where}: expected {expected}, got {_show(shown)}{note}") from None
     except ConvCostError as error:
@@ -547,8 +527,12 @@ def _plain(value: object, path: str) -> object:
 
 
 def _is_plain(value: object, depth: int = 0) -> bool:
-    if isinstance(value, list):
-        return depth < 2 and all(_is_plain(item, depth + 1) for item in value)  # padding pairs
+    if isinstance(value, list):  # at most two levels (padding pairs) of at most 1,000 items
+        return (
+            depth < 2
+            and len(value) <= MAX_INPUTS
+            and all(_is_plain(item, depth + 1) for item in value)
+        )
     if isinstance(value, int) and not isinstance(value, bool):
         return _is_small_int(value)
     return value is None or isinstance(value, (bool, float, str))
@@ -576,35 +560,34 @@ def _check_shapes(network: Network) -> None:
     try:
         network_cost(network)
     except LayerError as error:
-        raise _Problem(_locate(network, error)) from None
+        node = _node_at(network, error.path)
+        context = _TYPE_NAMES.get(type(node), type(node).__name__) if node else "block"
+        if node is not None and node.name:
+            context = f"{node.name}: {context}"
+        if error.input_shape is not None:
+            context += f" on input {error.input_shape}"
+        raise _Problem(f"{format_path(error.path)} ({context}): {error.cause}") from None
     except ConvCostError as error:
         raise _Problem(str(error)) from None
 
 
-def _locate(network: Network, error: LayerError) -> str:
-    """Rewrite the network's path (``"2.body.0"``) as the spec's (``layers[2].body[0]``)."""
-    if error.path is None:
-        return str(error)
-    steps = error.path.split(".")
-    node: Node = network.layers[int(steps[0])]
-    path = f"layers[{steps[0]}]"
-    rest = steps[1:]
-    while rest:
-        if isinstance(node, Sequential):
-            node, path, rest = node.layers[int(rest[0])], f"{path}.layers[{rest[0]}]", rest[1:]
-        elif isinstance(node, Residual):
-            part = node.body if rest[0] == "body" else node.shortcut
-            node, path = part[int(rest[1])], f"{path}.{rest[0]}[{rest[1]}]"
-            rest = rest[2:]
-        elif isinstance(node, Parallel):
-            node = node.branches[int(rest[0])][int(rest[1])]
-            path, rest = f"{path}.branches[{rest[0]}][{rest[1]}]", rest[2:]
+def _node_at(network: Network, path: tuple[str | int, ...]) -> Node | None:
+    """The node at a network path, or None for a join a block adds (``add``, ``concat``)."""
+    nodes: tuple[Node, ...] = network.layers
+    node: Node | None = None
+    steps = list(path)
+    while steps:
+        step = steps.pop(0)
+        if isinstance(step, int):
+            node = nodes[step]
+            continue
+        if step == "branches" and isinstance(node, Parallel):
+            nodes = node.branches[int(steps.pop(0))]
+        elif isinstance(node, (Sequential, Residual)) and step in ("layers", "body", "shortcut"):
+            nodes = getattr(node, step)
         else:
-            break
-    context = _TYPE_NAMES.get(type(node), type(node).__name__)
-    if error.input_shape is not None:
-        context += f" on input {error.input_shape}"
-    return f"{path} ({context}): {error.cause}"
+            return None
+    return node
 
 
 # --- writing --------------------------------------------------------------------------
@@ -639,6 +622,12 @@ class _Writer:
     def network(self, network: Network) -> dict[str, object]:
         data: dict[str, object] = {} if network.name is None else {"name": network.name}
         data["input"] = str(network.input_shape)
+        if network.outputs:
+            data["outputs"] = list(network.outputs)
+        if network.naming != "scoped":
+            data["naming"] = network.naming
+        if network.group_depth != 1:
+            data["group_depth"] = network.group_depth
         data["layers"] = self.nodes(network.layers, "layers", 0)
         return data
 
@@ -651,8 +640,7 @@ class _Writer:
         if self.count > MAX_LAYERS:
             raise _Problem(f"{path}: more than {MAX_LAYERS:,} layers; a spec may hold at most that")
         if cls not in _TYPE_NAMES:
-            raise _Problem(f"{path}: {cls.__name__} has no spec type "
-                           "(joins are written as residual and parallel blocks)")  # fmt: skip
+            raise _Problem(f"{path}: {cls.__name__} has no spec type")
         if cls in (Sequential, Residual, Parallel) and depth >= MAX_DEPTH:
             raise _Problem(f"{path}: blocks nest more than {MAX_DEPTH} deep")
         data: dict[str, object] = {"type": _TYPE_NAMES[cls]}
@@ -678,6 +666,13 @@ def _written(node: Node, key: str) -> bool:
     if type(value) is type(default) and value == default:
         return False
     return bool(replace(node, **{key: default}) != node)  # e.g. a pool's stride None
+
+
+def _tuples(value: object) -> object:
+    """Lists as tuples, recursively, as the layers store them."""
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    return value
 
 
 def _lists(value: object) -> object:

@@ -24,8 +24,10 @@ from convcost.layers import (
     Activation,
     AdaptiveAvgPool,
     AdaptiveMaxPool,
+    Add,
     AvgPool,
     BatchNorm,
+    Concat,
     Conv,
     ConvTranspose,
     DepthwiseSeparableConv,
@@ -36,14 +38,19 @@ from convcost.layers import (
     Layer,
     Linear,
     MaxPool,
+    Multiply,
+    NotCounted,
+    Operator,
+    Reshape,
+    Select,
     SpatiallySeparableConv,
     Upsample,
     ZeroPad,
 )
-from convcost.network import Network, Node, Parallel, Residual, Sequential, network_cost
+from convcost.network import Naming, Network, Node, Parallel, Residual, Sequential, network_cost
 from convcost.shapes import Shape
 
-__all__ = ["LEAF_STRATEGIES", "TRICKY_NAMES", "names", "networks", "shapes"]
+__all__ = ["GRAPH_JOINS", "LEAF_STRATEGIES", "TRICKY_NAMES", "names", "networks", "shapes"]
 
 # Text that a careless writer would break: quotes, escapes, comments, YAML's implicit types.
 TRICKY_NAMES = (
@@ -56,8 +63,9 @@ ShapeToLayer = Callable[[Shape], st.SearchStrategy[Layer]]
 
 
 def names() -> st.SearchStrategy[str | None]:
-    """A layer or network name: none, any non-empty text, or a tricky one."""
-    return st.one_of(st.none(), st.text(min_size=1, max_size=8), st.sampled_from(TRICKY_NAMES))
+    """A layer or network name: none, any non-empty line of text, or a tricky one."""
+    text = st.one_of(st.text(min_size=1, max_size=8), st.sampled_from(TRICKY_NAMES))
+    return st.none() | text.filter(lambda name: name.splitlines() == [name])
 
 
 def shapes() -> st.SearchStrategy[Shape]:
@@ -94,6 +102,16 @@ def _window(ndim: int) -> dict[str, st.SearchStrategy[object]]:
     }
 
 
+@st.composite
+def _windowed(draw: st.DrawFn, /, cls: type[Layer], ndim: int, **extra: Any) -> Layer:
+    """A sliding-window layer; "same-pytorch" padding only with stride 1, as PyTorch has
+    it (a layer refuses it with another stride when it is built)."""
+    fields: dict[str, Any] = draw(st.fixed_dictionaries({**_window(ndim), **extra}))
+    if fields["padding"] == "same-pytorch":
+        fields["stride"] = 1
+    return cls(**fields)
+
+
 def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
@@ -103,6 +121,8 @@ def _grouped(draw: st.DrawFn, shape: Shape, cls: type[Conv] | type[ConvTranspose
     """A (transposed) convolution whose groups divide both channel counts."""
     groups = draw(st.sampled_from(_divisors(shape.channels)))
     fields: dict[str, Any] = draw(st.fixed_dictionaries(_window(shape.ndim)))
+    if fields["padding"] == "same-pytorch":
+        fields["stride"] = 1
     if cls is ConvTranspose:
         fields["output_padding"] = draw(_per_axis(shape.ndim, st.integers(0, 1)))
         if fields["padding"] == "same-pytorch":  # PyTorch has no "same" transposed convolution
@@ -115,6 +135,7 @@ def _pool(cls: type[MaxPool] | type[AvgPool]) -> ShapeToLayer:
     def draw_pool(shape: Shape) -> st.SearchStrategy[Layer]:
         fields = _window(shape.ndim)
         fields["stride"] = st.one_of(st.none(), fields["stride"])
+        fields["padding"] = _paddings(shape.ndim).filter(lambda pad: pad != "same-pytorch")
         return st.builds(cls, ceil_mode=st.booleans(), functional=st.booleans(), **fields)
 
     return draw_pool
@@ -141,19 +162,19 @@ LEAF_STRATEGIES: dict[type[Layer], ShapeToLayer] = {
     ),
     Conv: lambda shape: _grouped(shape, Conv),
     ConvTranspose: lambda shape: _grouped(shape, ConvTranspose),
-    DepthwiseSeparableConv: lambda shape: st.builds(
+    DepthwiseSeparableConv: lambda shape: _windowed(
         DepthwiseSeparableConv,
+        shape.ndim,
         out_channels=st.integers(1, 8),
         depth_multiplier=st.integers(1, 2),
         bias=BIASES,
-        **_window(shape.ndim),
     ),
-    SpatiallySeparableConv: lambda shape: st.builds(
+    SpatiallySeparableConv: lambda shape: _windowed(
         SpatiallySeparableConv,
+        shape.ndim,
         out_channels=st.integers(1, 8),
-        mid_channels=st.none() | st.integers(1, 8),
+        mid_channels=st.sampled_from(["min", "out", "in"]) | st.integers(1, 8),
         bias=BIASES,
-        **_window(shape.ndim),
     ),
     MaxPool: _pool(MaxPool),
     AvgPool: _pool(AvgPool),
@@ -176,6 +197,34 @@ LEAF_STRATEGIES: dict[type[Layer], ShapeToLayer] = {
     ),
     Upsample: lambda shape: st.builds(
         Upsample, name=names(), scale_factor=_per_axis(shape.ndim, st.integers(1, 3))
+    ),
+    Reshape: lambda shape: st.builds(
+        Reshape,
+        name=names(),
+        shape=st.sampled_from([(shape.numel,), tuple(reversed((shape.channels, *shape.spatial)))]),
+    ),
+    Select: lambda shape: st.builds(
+        Select,
+        name=names(),
+        shape=st.integers(1, shape.channels).map(lambda c: (c, *shape.spatial)),
+    ),
+    Operator: lambda shape: st.builds(
+        Operator,
+        name=names(),
+        op_type=st.sampled_from(["MatMul", "LayerNormalization", "Div", "Erf"]),
+        shape=st.just((shape.channels, *shape.spatial)),
+        weights=st.integers(0, 64),
+        bias=st.integers(0, 8),
+        non_trainable_params=st.integers(0, 4),
+        contraction=st.integers(0, 8),
+        operands=st.integers(1, 3),
+    ),
+    NotCounted: lambda shape: st.builds(
+        NotCounted,
+        name=names(),
+        op_type=st.sampled_from(["LSTM", "custom.Op"]),
+        shape=st.just((shape.channels, *shape.spatial)),
+        params=st.integers(0, 64),
     ),
 }
 """For each spec layer class, a strategy for that layer given the shape it will receive."""
@@ -275,12 +324,35 @@ def _block(
     return Parallel(branches=fitted, merge=merge, name=name)
 
 
+GRAPH_JOINS: tuple[type[Add | Multiply | Concat], ...] = (Add, Multiply, Concat)
+
+
+@st.composite
+def _graph_tail(draw: st.DrawFn) -> tuple[tuple[Node, ...], tuple[str, ...]]:
+    """A fork and a join by name at the end of a network (and the outputs to name):
+    two identities of the last output, then Add, Multiply or Concat of both."""
+    fork = Activation(name="graph fork", function="identity")
+    branch = Activation(name="graph branch", function="relu", inputs=("graph fork",))
+    kind: type[Add | Multiply | Concat] = draw(st.sampled_from(GRAPH_JOINS))
+    join = kind(name="graph join", inputs=("graph fork", "graph branch"))
+    outputs = draw(st.sampled_from([(), ("graph join",), ("graph join", "graph fork")]))
+    return (fork, branch, join), outputs
+
+
 @st.composite
 def networks(draw: st.DrawFn, *, max_layers: int = 6, max_depth: int = 2) -> Network:
     """A network whose shapes fit, with up to `max_layers` nodes per level and blocks
-    nested up to `max_depth` deep."""
+    nested up to `max_depth` deep; sometimes a fork and a join by name at its end, and
+    flat (Keras) naming."""
     shape = draw(shapes())
     layers, _ = draw(
         _node_list(shape, 0, max_depth, min_size=1, max_size=max_layers, keep_rank=False)
     )
-    return Network(input_shape=shape, layers=layers, name=draw(names()))
+    outputs: tuple[str, ...] = ()
+    if draw(st.booleans()):
+        tail, outputs = draw(_graph_tail())
+        layers += tail
+    naming: Naming = draw(st.sampled_from(["scoped", "flat"]))
+    return Network(
+        input_shape=shape, layers=layers, name=draw(names()), outputs=outputs, naming=naming
+    )

@@ -37,7 +37,7 @@ from convcost import (
     Upsample,
     ZeroPad,
 )
-from convcost.layers import BIAS_CONVENTIONS, Add, Concat, LayerBase
+from convcost.layers import BIAS_CONVENTIONS, MID_CHANNELS, Add, Concat, LayerBase
 from convcost.shapes import IntOrTuple, Padding
 
 # The largest spatial size drawn, per number of spatial axes: naive loops stay small.
@@ -272,7 +272,7 @@ def spatially_separable_cases(
     window = draw(small_windows(ndims, per_side=per_side, modes=modes, same_stride_1=same_stride_1))
     layer = SpatiallySeparableConv(
         out_channels=draw(st.integers(1, 5)),
-        mid_channels=draw(st.none() | st.integers(1, 5)),
+        mid_channels=draw(st.sampled_from(MID_CHANNELS) | st.integers(1, 5)),
         bias=draw(st.sampled_from(BIAS_CONVENTIONS)),
         **window_kwargs(draw, window),
     )
@@ -394,8 +394,8 @@ _LOOSE: dict[str, st.SearchStrategy[Any]] = {
     "out_features": _LOOSE_INT,
     "groups": _LOOSE_INT,
     "depth_multiplier": _LOOSE_INT,
-    "mid_channels": st.none() | _LOOSE_INT,
-    "inputs": _LOOSE_INT,
+    "mid_channels": st.sampled_from(["min", "out", "in", "max", None]) | _LOOSE_INT,
+    "inputs": st.lists(st.text(max_size=3), max_size=2).map(tuple) | _LOOSE_INT,
     "bias": _LOOSE_BIAS,
     "function": st.sampled_from(sorted(ACTIVATIONS)) | st.sampled_from(["Relu", "mish", ""]),
     "p": st.floats(-0.5, 1.5) | st.sampled_from([0, 1, 0.5]),
@@ -429,8 +429,8 @@ _PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "out_features": st.integers(1, 8),
     "groups": st.integers(1, 2),
     "depth_multiplier": st.integers(1, 3),
-    "mid_channels": st.none() | st.integers(1, 8),
-    "inputs": st.integers(2, 3),
+    "mid_channels": st.sampled_from(["min", "out", "in"]) | st.integers(1, 8),
+    "inputs": st.just(()),
     "bias": st.booleans(),
     "function": st.sampled_from(sorted(ACTIVATIONS)),
     "p": st.floats(0, 0.9),

@@ -70,6 +70,10 @@ FIELD_ERRORS = [
     pytest.param(
         ConvTranspose, {"padding": "same-pytorch"}, "padding", id="transpose-same-pytorch"
     ),
+    pytest.param(
+        Conv, {"padding": "same-pytorch", "stride": (1, 2)}, "padding", id="same-pytorch-stride"
+    ),
+    pytest.param(MaxPool, {"padding": "same-pytorch"}, "padding", id="pool-same-pytorch"),
     pytest.param(ConvTranspose, {"output_padding": -1}, "output_padding", id="output-padding"),
     pytest.param(DepthwiseSeparableConv, {"depth_multiplier": 0}, "depth_multiplier", id="dm-zero"),
     pytest.param(DepthwiseSeparableConv, {"depth_multiplier": -2}, "depth_multiplier", id="dm-neg"),

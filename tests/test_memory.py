@@ -1,8 +1,8 @@
 """torchinfo's memory lines, reproduced from shapes.
 
-Sources: seed 001 (/work/shared/seeds/001_*.txt, printed torchinfo summaries) and torchinfo
-1.8.0 measured with torch 2.14.1 on the same layers (the unpadded convolution the seed
-actually wrote prints 4.06 and 5.13 MB).
+Sources: Matani & Singh 2023, Efficient Image Segmentation Using PyTorch, part 3 (printed
+torchinfo summaries), and torchinfo 1.8.0 measured with torch 2.14.1 on the same layers
+(the unpadded convolution the article actually wrote prints 4.06 and 5.13 MB).
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convcost import Conv, ConvCostError, DepthwiseSeparableConv, Layer, Shape
-from convcost.memory import memory_estimate
+from convcost.memory import DTYPE_BYTES, DType, activation_bytes, memory_estimate
 from convcost.network import Network, network_cost
+from convcost.units import format_megabytes
 
-SEED_001_INPUT = Shape(16, (128, 128))
+ARTICLE_INPUT = Shape(16, (128, 128))  # Matani & Singh 2023's one-layer example
 
 
 def megabytes(count: int) -> str:
     """torchinfo prints bytes / 1e6 with two decimals."""
-    return f"{count / 1e6:0.2f}"
+    return format_megabytes(count).removesuffix(" MB")
 
 
 @pytest.mark.parametrize(
@@ -44,7 +45,7 @@ def megabytes(count: int) -> str:
     ],
 )
 def test_torchinfo_memory_lines(layer: Layer, expected: tuple[str, ...]) -> None:
-    estimate = memory_estimate(network_cost(Network(input_shape=SEED_001_INPUT, layers=(layer,))))
+    estimate = memory_estimate(network_cost(Network(input_shape=ARTICLE_INPUT, layers=(layer,))))
     shown = (
         estimate.input_bytes,
         estimate.forward_backward_bytes,
@@ -58,11 +59,11 @@ def test_torchinfo_memory_lines(layer: Layer, expected: tuple[str, ...]) -> None
     channels=st.integers(1, 64),
     size=st.integers(3, 64),
     out=st.integers(1, 64),
-    bytes_per_element=st.sampled_from([1, 2, 4, 8]),
+    dtype=st.sampled_from(sorted(DTYPE_BYTES)),
     batch=st.integers(1, 8),
 )
 def test_memory_scales_with_batch_and_element_size(
-    channels: int, size: int, out: int, bytes_per_element: int, batch: int
+    channels: int, size: int, out: int, dtype: DType, batch: int
 ) -> None:
     """Domain: one padded 3×3 convolution. Activations and input scale with batch and
     element size; parameters with element size only."""
@@ -73,18 +74,34 @@ def test_memory_scales_with_batch_and_element_size(
         )
     )
     unit = memory_estimate(cost)
-    scaled = memory_estimate(cost, bytes_per_element=bytes_per_element, batch=batch)
+    scaled = memory_estimate(cost, dtype=dtype, batch_size=batch)
+    bytes_per_element = DTYPE_BYTES[dtype]
     factor = bytes_per_element * batch
     assert scaled.input_bytes * 4 == unit.input_bytes * factor
     assert scaled.forward_backward_bytes * 4 == unit.forward_backward_bytes * factor
     assert scaled.params_bytes * 4 == unit.params_bytes * bytes_per_element
     assert unit.forward_backward_bytes == 2 * 4 * out * size * size
+    (row,) = cost.rows
+    assert activation_bytes(row.cost, dtype=dtype, batch_size=batch) == out * size**2 * factor
 
 
-@pytest.mark.parametrize("bad", [0, -1, True, 2.5])
-def test_memory_rejects_bad_element_size(bad: object) -> None:
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        pytest.param("dtype", {"dtype": "float64"}, id="unknown-dtype"),
+        pytest.param("dtype", {"dtype": 4}, id="bytes-are-not-a-dtype"),
+        pytest.param("batch_size", {"batch_size": 0}, id="zero"),
+        pytest.param("batch_size", {"batch_size": -1}, id="negative"),
+        pytest.param("batch_size", {"batch_size": True}, id="bool"),
+        pytest.param("batch_size", {"batch_size": 2.5}, id="float"),
+        pytest.param("batch_size", {"batch_size": 10**30}, id="beyond-the-bound"),
+    ],
+)
+def test_memory_rejects_bad_arguments(field: str, kwargs: dict[str, object]) -> None:
     cost = network_cost(
-        Network(input_shape=SEED_001_INPUT, layers=(Conv(out_channels=1, kernel_size=1),))
+        Network(input_shape=ARTICLE_INPUT, layers=(Conv(out_channels=1, kernel_size=1),))
     )
-    with pytest.raises(ConvCostError, match="bytes_per_element"):
-        memory_estimate(cost, bytes_per_element=bad)  # type: ignore[arg-type]
+    with pytest.raises(ConvCostError, match=field):
+        memory_estimate(cost, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ConvCostError, match="cost"):
+        memory_estimate(None)  # type: ignore[arg-type]

@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from convcost import (
     Activation,
+    Add,
     BatchNorm,
+    Concat,
     Conv,
     ConvCostError,
     DepthwiseSeparableConv,
@@ -29,6 +31,7 @@ from convcost import (
     MaxPool,
     Shape,
     SpatiallySeparableConv,
+    Upsample,
 )
 from convcost.network import (
     FAMILIES,
@@ -55,7 +58,7 @@ def conv(out: int, kernel: int | tuple[int, int] = 3, **kwargs: Any) -> Conv:
 
 class Propagation(NamedTuple):
     layers: tuple[Node, ...]
-    rows: tuple[tuple[str, str, str], ...]  # (path, kind, output shape) of every row
+    rows: tuple[tuple[tuple[str | int, ...], str, str, str], ...]  # path, name, kind, output
     output: str
 
 
@@ -63,8 +66,9 @@ PROPAGATIONS = [
     pytest.param(
         Propagation(
             (Residual(name="res", body=(conv(8, padding=1), BatchNorm())),),
-            (("0.body.0", "regular", "8x8x8"), ("0.body.1", "norm", "8x8x8"),
-             ("0.add", "add", "8x8x8")),
+            (((0, "body", 0), "res.conv2d", "regular", "8x8x8"),
+             ((0, "body", 1), "res.batch_normalization", "norm", "8x8x8"),
+             ((0, "add"), "res.add", "add", "8x8x8")),
             "8x8x8",
         ),
         id="residual-identity-shortcut",
@@ -73,8 +77,9 @@ PROPAGATIONS = [
         Propagation(
             (Residual(body=(conv(16, stride=2, padding="same"),),
                       shortcut=(conv(16, 1, stride=2),)),),
-            (("0.body.0", "regular", "16x4x4"), ("0.shortcut.0", "pointwise", "16x4x4"),
-             ("0.add", "add", "16x4x4")),
+            (((0, "body", 0), "conv2d", "regular", "16x4x4"),
+             ((0, "shortcut", 0), "conv2d_1", "pointwise", "16x4x4"),
+             ((0, "add"), "add", "add", "16x4x4")),
             "16x4x4",
         ),
         id="residual-projection-shortcut",
@@ -82,8 +87,9 @@ PROPAGATIONS = [
     pytest.param(
         Propagation(
             (Parallel(branches=((conv(4, padding="same"),), (conv(6, 1),), ())),),
-            (("0.0.0", "regular", "4x8x8"), ("0.1.0", "pointwise", "6x8x8"),
-             ("0.concat", "concat", "18x8x8")),
+            (((0, "branches", 0, 0), "conv2d", "regular", "4x8x8"),
+             ((0, "branches", 1, 0), "conv2d_1", "pointwise", "6x8x8"),
+             ((0, "concat"), "concat", "concat", "18x8x8")),
             "18x8x8",
         ),
         id="parallel-concat-with-identity-branch",
@@ -92,8 +98,9 @@ PROPAGATIONS = [
         Propagation(
             (Parallel(merge="add", branches=((conv(8, 1),), (MaxPool(kernel_size=3, stride=1,
                                                                     padding=1),))),),
-            (("0.0.0", "pointwise", "8x8x8"), ("0.1.0", "pool", "8x8x8"),
-             ("0.add", "add", "8x8x8")),
+            (((0, "branches", 0, 0), "conv2d", "pointwise", "8x8x8"),
+             ((0, "branches", 1, 0), "max_pooling2d", "pool", "8x8x8"),
+             ((0, "add"), "add", "add", "8x8x8")),
             "8x8x8",
         ),
         id="parallel-add",
@@ -102,8 +109,10 @@ PROPAGATIONS = [
         Propagation(
             (Sequential(name="s", layers=(conv(4), Residual(body=(conv(4, padding=1),)))),
              Flatten(), Linear(out_features=3)),
-            (("0.0", "regular", "4x6x6"), ("0.1.body.0", "regular", "4x6x6"),
-             ("0.1.add", "add", "4x6x6"), ("1", "reshape", "144"), ("2", "dense", "3")),
+            (((0, "layers", 0), "s.conv2d", "regular", "4x6x6"),
+             ((0, "layers", 1, "body", 0), "s.conv2d_1", "regular", "4x6x6"),
+             ((0, "layers", 1, "add"), "s.add", "add", "4x6x6"),
+             ((1,), "flatten", "reshape", "144"), ((2,), "dense", "dense", "3")),
             "3",
         ),
         id="nested-sequential-residual-then-head",
@@ -113,42 +122,45 @@ PROPAGATIONS = [
 
 @pytest.mark.parametrize("case", PROPAGATIONS)
 def test_shape_propagation(case: Propagation) -> None:
-    """Rows, their paths and output shapes, worked by hand on an 8×8×8 input."""
+    """Rows, their paths, full names and output shapes, worked by hand on an 8×8×8 input."""
     cost = network_cost(Network(input_shape=X, layers=case.layers))
-    rows = tuple((row.path, row.cost.kind, str(row.cost.output_shape)) for row in cost.rows)
+    rows = tuple(
+        (row.path, row.name, row.cost.kind, str(row.cost.output_shape)) for row in cost.rows
+    )
     assert rows == case.rows
     assert str(cost.output_shape) == case.output
+    assert len({row.name for row in cost.rows}) == len(cost.rows)
 
 
 BAD_NETWORKS = [
     pytest.param(
         (conv(8, padding=1), Residual(name="res", body=(conv(16, padding=1),))),
-        ("block 1 (res)", "16x8x8", "8x8x8", "add"),
+        ("block res", "16x8x8", "8x8x8", "add"),
         id="residual-channels-differ",
     ),
     pytest.param(
         (Parallel(name="inc", branches=((conv(4),), (conv(4, 1),))),),
-        ("block 0 (inc)", "4x6x6", "4x8x8", "concatenate"),
+        ("block inc", "4x6x6", "4x8x8", "concatenate"),
         id="concat-sizes-differ",
     ),
     pytest.param(
         (Parallel(merge="add", branches=((conv(4, 1),), ())),),
-        ("block 0 (Parallel)", "4x8x8", "8x8x8"),
+        ("block layers[0]", "4x8x8", "8x8x8"),
         id="unnamed-add-shapes-differ",
     ),
     pytest.param(
         (Sequential(name="st", layers=(conv(4), Residual(body=(conv(4, 9, name="big"),)))),),
-        ("layer 0.1.body.0 (big)", "4x6x6", "window of 9"),
+        ("layer st.big on input 4x6x6", "window of 9"),
         id="nested-layer-path-and-name",
     ),
     pytest.param(
         (conv(4, name="c1"), Flatten(), conv(4, name="c2")),
-        ("layer 2 (c2)", "on input 144", "flat vector"),
+        ("layer c2", "on input 144", "flat vector"),
         id="conv-after-flatten",
     ),
     pytest.param(
         (conv(6, groups=3),),
-        ("layer 0 (Conv)", "8x8x8", "groups=3"),
+        ("layer conv2d", "8x8x8", "groups=3"),
         id="groups-do-not-divide-input",
     ),
 ]
@@ -395,19 +407,25 @@ def test_mobilenet_ratio(channels: int, out: int, kernel: int, size: int) -> Non
     """One unbiased k×k convolution, "same" padding, stride 1, k >= 2, any C, N, H = W.
 
     MobileNet (Howard et al. 2017, eq. 5): depthwise separable / regular = 1/N + 1/k², for
-    MACs and params alike. Spatially separable with mid = N: (k·C·N + k·N·N) / (k²·C·N),
-    that is (C + N) / (k·C).
+    MACs and params alike. Spatially separable with M middle channels:
+    (k·C·M + k·M·N) / (k²·C·N) = M·(C + N) / (k·C·N); with M = min(C, N) (the default)
+    that is never above 1, and with C = N it is 2/k, Inception-v3's factorisation.
     """
     network = Network(
         input_shape=Shape(channels, (size, size)),
         layers=(conv(out, kernel, padding="same", bias=False),),
     )
-    comparison = compare(network)
-    for metric in ("params", "macs"):
-        depthwise = comparison.ratio("depthwise_separable", metric)
-        assert depthwise == Fraction(1, out) + Fraction(1, kernel**2)
-        spatial = comparison.ratio("spatially_separable", metric)
-        assert spatial == Fraction(channels + out, kernel * channels)
+    for rule, mid in (("min", min(channels, out)), ("out", out), ("in", channels)):
+        comparison = compare(network, mid_channels=rule)  # type: ignore[arg-type]
+        for metric in ("params", "macs"):
+            depthwise = comparison.ratio("depthwise_separable", metric)
+            assert depthwise == Fraction(1, out) + Fraction(1, kernel**2)
+            spatial = comparison.ratio("spatially_separable", metric)
+            assert spatial == Fraction(mid * (channels + out), kernel * channels * out)
+            if rule == "min":
+                assert spatial is not None
+                assert spatial <= 1
+                assert channels != out or spatial == Fraction(2, kernel)
 
 
 # --- rewrite, worked examples ------------------------------------------------------------
@@ -419,7 +437,7 @@ def test_rewrite_skips_pointwise_grouped_and_spatial_convs() -> None:
                  conv(8, (3, 1), padding="same"), conv(8, (1, 3), padding="same"))  # fmt: skip
     network = Network(input_shape=X, layers=untouched)
     for family in FAMILIES:
-        assert rewrite(network, family) == network  # type: ignore[arg-type]
+        assert rewrite(network, family) == network
 
 
 def test_rewrite_reaches_into_blocks_and_keeps_the_first() -> None:
@@ -493,3 +511,69 @@ def test_ratio_of_a_network_without_weights_is_undefined() -> None:
     comparison = compare(Network(input_shape=X, layers=(MaxPool(kernel_size=2),)))
     assert comparison.ratio("depthwise_separable", "params") is None
     assert comparison.ratio("spatially_separable", "macs") is None
+
+
+# --- graphs: named inputs, joins, outputs, shared weights --------------------------------
+
+
+def test_a_graph_by_name() -> None:
+    """A skip connection across levels, a join of named inputs and two outputs, worked by
+    hand on 8×8×8: names resolve from the reading node's block outwards."""
+    network = Network(
+        input_shape=X,
+        layers=(
+            Sequential(name="down", layers=(conv(16, stride=2, padding="same", name="c"),)),
+            Sequential(
+                name="up",
+                layers=(
+                    Upsample(name="u", scale_factor=2),
+                    conv(8, 1, name="c"),
+                    Concat(name="cat", inputs=("c", "input")),  # up.c, then the input
+                ),
+            ),
+            Add(name="sum", inputs=("up.cat", "up.cat")),
+        ),
+        outputs=("sum", "down"),
+    )
+    cost = network_cost(network)
+    assert [row.name for row in cost.rows] == ["down.c", "up.u", "up.c", "up.cat", "sum"]
+    assert [str(shape) for shape in cost.output_shapes] == ["16x8x8", "16x4x4"]
+    assert cost.rows[3].cost.inputs == 2
+
+
+@pytest.mark.parametrize(
+    ("layers", "fragment"),
+    [
+        pytest.param((Add(inputs=("nope", "input")),), "unknown input 'nope'", id="unknown"),
+        pytest.param(
+            (conv(8, name="a", inputs=("b",)), conv(8, name="b")),
+            "unknown input 'b'; inputs name nodes defined before",
+            id="later-node-is-a-cycle",
+        ),
+        pytest.param((Add(),), "give it inputs", id="join-without-inputs"),
+        pytest.param((conv(8, inputs=("input", "input")),), "reads one input", id="two-inputs"),
+        pytest.param(
+            (conv(4, 1, name="a"), Add(inputs=("a", "input"))), "4x8x8, 8x8x8", id="mismatch"
+        ),
+    ],
+)
+def test_graph_errors_name_the_node(layers: tuple[Node, ...], fragment: str) -> None:
+    with pytest.raises(LayerError) as caught:
+        network_cost(Network(input_shape=X, layers=layers))
+    assert fragment in str(caught.value)
+
+
+def test_shared_weights_are_counted_once() -> None:
+    """A layer applied twice (Keras's shared layer, a PyTorch module called twice): its
+    MACs twice, its parameters once; a layer that claims another's weights must match it."""
+    shared = conv(8, padding=1, name="shared")
+    again = replace(shared, name="again", shares="shared")
+    cost = network_cost(Network(input_shape=X, layers=(shared, again)))
+    first, second = cost.rows
+    assert second.cost.macs == first.cost.macs > 0
+    assert (second.cost.params, first.cost.params) == (0, 8 * 8 * 9 + 8)
+    assert cost.totals.params == first.cost.params
+    with pytest.raises(LayerError, match="shares the weights of 'shared', a Conv of 584"):
+        network_cost(Network(input_shape=X, layers=(shared, conv(4, shares="shared"))))
+    with pytest.raises(LayerError, match="no earlier layer"):
+        network_cost(Network(input_shape=X, layers=(conv(8, padding=1, shares="later"),)))

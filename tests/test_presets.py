@@ -76,18 +76,20 @@ def weights(cost: NetworkCost) -> int:
 
 def test_registry_lists_every_preset_under_its_own_name() -> None:
     assert list(PRESETS) == [
-        "vgg-cifar",
         "pyramid",
+        "vgg-cifar",
         "mobilenet-v1",
         "mobilenet-v2",
         "resnet18",
         "resnet50",
         "vgg16",
         "xception",
+        "unet",
     ]
     for name, preset in PRESETS.items():
         assert preset.name == name
         assert get_preset(name) is preset
+        assert "." not in name  # a name with a file suffix means a file (load_network)
 
 
 @pytest.mark.parametrize("preset", PRESETS.values(), ids=PRESETS)
@@ -105,7 +107,7 @@ def test_parameter_table_matches_the_builder_signature(preset: Preset) -> None:
         pytest.param("resnet", "did you mean 'resnet18' or 'resnet50'?", id="ties-alphabetical"),
         pytest.param("xceptoin", "did you mean 'xception'?", id="typo"),
         pytest.param("vgg", "did you mean 'vgg-cifar' or 'vgg16'?", id="prefix"),
-        pytest.param("unet", "(presets: vgg-cifar, pyramid, mobilenet-v1", id="nothing-close"),
+        pytest.param("yolo", "(presets: pyramid, vgg-cifar, mobilenet-v1", id="nothing-close"),
     ],
 )
 def test_unknown_preset_names_the_closest(name: str, message: str) -> None:
@@ -161,7 +163,7 @@ def test_unknown_preset_names_the_closest(name: str, message: str) -> None:
             "vgg-cifar",
             {"separable": "yes"},
             FieldError,
-            "separable must be true or false",
+            "separable must be True or False",
             id="flag",
         ),
         pytest.param(
@@ -197,14 +199,18 @@ def test_the_builders_check_their_own_arguments() -> None:
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
-        pytest.param({"name": "with-dash", "type": int, "default": 1}, "name", id="name"),
-        pytest.param({"name": "n", "type": list, "default": 1}, "type", id="type"),
-        pytest.param({"name": "n", "type": int, "default": 0}, "n", id="default-out-of-range"),
-        pytest.param({"name": "n", "type": str, "default": "a"}, "choices", id="str-no-choices"),
+        pytest.param({"name": "with-dash", "kind": "int", "default": 1}, "name", id="name"),
+        pytest.param({"name": "n", "kind": "list", "default": 1}, "kind", id="kind"),
+        pytest.param({"name": "n", "kind": "int", "default": 0}, "n", id="default-out-of-range"),
+        pytest.param({"name": "n", "kind": "choice", "default": "a"}, "choices", id="no-choices"),
         pytest.param(
-            {"name": "n", "type": float, "default": 1.0, "minimum": 1}, "minimum", id="float-min"
+            {"name": "n", "kind": "int", "default": 1, "choices": ("a",)},
+            "choices",
+            id="choices-of-an-int",
         ),
-        pytest.param({"name": "n", "type": int, "default": 1, "help": ""}, "help", id="help"),
+        pytest.param({"name": "n", "kind": "int", "default": 1, "help": ""}, "help", id="help"),
+        pytest.param({"name": "n", "kind": "number", "default": 0.0}, "n", id="zero-number"),
+        pytest.param({"name": "n", "kind": "resolution", "default": (1, 2, 3)}, "n", id="3-d"),
     ],
 )
 def test_preset_parameters_are_valid_from_birth(fields: dict[str, Any], field: str) -> None:
@@ -244,30 +250,31 @@ def test_network_name_shows_changed_parameters(
 @pytest.mark.parametrize(
     ("name", "groups"),
     [
-        pytest.param("vgg-cifar", ["block1", "block2", "block3", "classifier"], id="vgg-cifar"),
+        pytest.param("vgg-cifar", ["block1", "block2", "block3", None], id="vgg-cifar"),
         pytest.param(
             "mobilenet-v1",
             ["conv1", *(f"block{i}" for i in range(1, 14)), "classifier"],
             id="mobilenet-v1",
         ),
         pytest.param(
-            "mobilenet-v2",
-            ["stem", *(f"stage{i}" for i in range(1, 8)), "conv_head", "classifier"],
-            id="mobilenet-v2",
+            "mobilenet-v2", [*(f"features.{i}" for i in range(19)), None], id="mobilenet-v2"
         ),
-        pytest.param(
-            "resnet18", ["conv1", "layer1", "layer2", "layer3", "layer4", "head"], id="r18"
-        ),
-        pytest.param("vgg16", [*(f"block{i}" for i in range(1, 6)), "classifier"], id="vgg16"),
-        pytest.param("xception", ["entry", "middle", "exit", "head"], id="xception"),
+        pytest.param("resnet18", [None, "layer1", "layer2", "layer3", "layer4"], id="r18"),
+        pytest.param("vgg16", [None], id="vgg16"),
+        pytest.param("xception", [*(f"block{i}" for i in range(1, 15)), None], id="xception"),
         pytest.param("pyramid", ["stage1", "stage2", "stage3", "stage4"], id="pyramid"),
+        pytest.param(
+            "unet", ["inc", *(f"down{i}" for i in range(1, 5)), *(f"up{i}" for i in range(1, 5)),
+                     "outc"], id="unet",
+        ),
     ],
-)
-def test_stages_group_the_rows(name: str, groups: list[str]) -> None:
+)  # fmt: skip
+def test_stages_group_the_rows(name: str, groups: list[str | None]) -> None:
+    """Stages are the reference's own blocks (None: rows outside any), and every row has
+    a unique name."""
     cost = cost_of(name)
     assert list(cost.groups()) == groups
-    unnamed = [row.path for row in cost.rows if row.name == type(row.cost.layer).__name__]
-    assert unnamed == []
+    assert len({row.name for row in cost.rows}) == len(cost.rows)
 
 
 # --- seed 000: the VGG-block CIFAR-10 model ------------------------------------------
@@ -304,6 +311,12 @@ SEED_000_SUMMARIES = {
 }
 
 
+SEED_000_NAMES = [
+    "conv2d", "conv2d_1", "max_pooling2d", "conv2d_2", "conv2d_3", "max_pooling2d_1",
+    "conv2d_4", "conv2d_5", "max_pooling2d_2", "flatten", "dense",
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("separable", "total"),
     [
@@ -316,12 +329,10 @@ def test_vgg_cifar_matches_both_keras_summaries(separable: bool, total: int) -> 
     cost = cost_of("vgg-cifar", separable=separable)
     assert cost.totals.params == total
     assert cost.totals.non_trainable_params == 0
-    rows = [
-        (row.cost.output_shape.channels_last(), row.cost.params)
-        for row in cost.rows
-        if not isinstance(row.cost.layer, Activation)
-    ]
+    rows = [(row.cost.output_shape.channels_last(), row.cost.params) for row in cost.rows]
     assert rows == SEED_000_SUMMARIES[separable]
+    if not separable:  # Keras's own names: its summary is matched row by row
+        assert [row.name for row in cost.rows] == SEED_000_NAMES
 
 
 # --- MobileNet v1: the paper ---------------------------------------------------------
@@ -676,12 +687,10 @@ def test_mobilenet_v1_keras_summary_row_by_row() -> None:
         assert row.cost.total_params == int(count)
 
 
-@given(
-    width=st.sampled_from([0.25, 0.5, 0.75, 1.0]),
-    resolution=st.sampled_from([128, 160, 192, 224]),
-    regular=st.booleans(),
-    shallow=st.booleans(),
-)
+@pytest.mark.parametrize("width", [0.25, 0.5, 0.75, 1.0])
+@pytest.mark.parametrize("resolution", [128, 160, 192, 224])
+@pytest.mark.parametrize("regular", [False, True])
+@pytest.mark.parametrize("shallow", [False, True])
 def test_mobilenet_v1_styles_count_the_same(
     width: float, resolution: int, regular: bool, shallow: bool
 ) -> None:
@@ -743,6 +752,23 @@ TORCHVISION = [
 @pytest.mark.parametrize(("name", "params", "buffers", "macs"), TORCHVISION)
 def test_torchvision_totals(name: str, params: int, buffers: int, macs: int) -> None:
     totals = cost_of(name).totals
+    assert (totals.params, totals.non_trainable_params, totals.macs) == (params, buffers, macs)
+
+
+# The same, measured the same way: `wide_resnet50_2()` on 3×224×224, and
+# `resnet50(width_per_group=96)` on 3×160×200.
+@pytest.mark.parametrize(
+    ("parameters", "params", "buffers", "macs"),
+    [
+        pytest.param({"width": 2}, 68_883_240, 68_224, 11_398_021_120, id="wide_resnet50_2"),
+        pytest.param({"width": 1.5, "resolution": (160, 200)}, 44_390_824, 60_672,
+                     4_809_420_800, id="width_per_group-96"),
+    ],
+)  # fmt: skip
+def test_resnet50_width_is_torchvisions_width_per_group(
+    parameters: dict[str, Any], params: int, buffers: int, macs: int
+) -> None:
+    totals = network_cost(build_preset("resnet50", **parameters)).totals
     assert (totals.params, totals.non_trainable_params, totals.macs) == (params, buffers, macs)
 
 
@@ -842,7 +868,7 @@ def test_torchvision_structure(name: str) -> None:
 
 def test_mobilenet_v2_pool_is_functional() -> None:
     """torchvision's MobileNetV2.forward calls adaptive_avg_pool2d as a function."""
-    pools = [r.cost.layer for r in cost_of("mobilenet-v2").rows if r.name == "avgpool"]
+    pools = [r.cost.layer for r in cost_of("mobilenet-v2").rows if r.name == "adaptive_avg_pool2d"]
     assert [getattr(layer, "functional", None) for layer in pools] == [True]
 
 
@@ -868,7 +894,8 @@ def test_mobilenet_v2_channels_are_multiples_of_8(width: float) -> None:
     Domain: widths 0.05 to 2; the 1280-channel head only grows (max(1, width)).
     """
     cost = cost_of("mobilenet-v2", width=width)
-    projections = [r.cost for r in cost.rows if r.name in ("project", "conv") and r.depth > 0]
+    last_conv = {r.group: r.cost for r in cost.rows if isinstance(r.cost.layer, Conv)}
+    projections = [conv for group, conv in last_conv.items() if group]  # features.0 to .18
     targets = [32, 16, 24, 24, 32, 32, 32, *[64] * 4, *[96] * 3, *[160] * 3, 320]
     exact = Fraction(str(width))
     assert len(projections) == len(targets) + 1
@@ -941,15 +968,22 @@ def test_pyramid_matches_seed_001() -> None:
 
 
 def _values(parameter: PresetParameter) -> st.SearchStrategy[Any]:
-    if parameter.type is bool:
+    if parameter.kind == "bool":
         return st.booleans()
-    if parameter.type is str:
+    if parameter.kind == "choice":
         return st.sampled_from(parameter.choices)
-    if parameter.type is float:
+    if parameter.kind == "number":
         return st.sampled_from([0.25, 0.35, 0.5, 0.75, 1.0, 1.3, 1.4])
-    low = parameter.minimum or 1
+    if parameter.kind == "shape":
+        return st.builds(
+            Shape, st.integers(1, 8), st.tuples(st.integers(1, 300), st.integers(1, 300))
+        )
+    low = parameter.minimum
     span = {"resolution": 300, "classes": 2000, "stages": 5}.get(parameter.name, 3)
-    return st.integers(min_value=low, max_value=low + span)
+    sizes = st.integers(min_value=low, max_value=low + span)
+    if parameter.kind == "resolution":
+        return sizes | st.tuples(sizes, sizes)
+    return sizes
 
 
 @st.composite
@@ -962,10 +996,16 @@ def parameters_of(draw: st.DrawFn, preset: Preset) -> dict[str, Any]:
 
 
 def too_deep(parameters: dict[str, Any]) -> bool:
-    """More 2×2 pools than the pyramid preset's resolution can take."""
+    """More 2×2 pools than the pyramid preset's input can take."""
     values = {**PRESETS["pyramid"].defaults, **parameters}
     pools = values["stages"] if values["downsample"] == "pool" else 0
-    return bool(values["resolution"] < 2**pools)
+    return bool(min(values["input_shape"].spatial) < 2**pools)
+
+
+def needs_a_head(parameters: dict[str, Any]) -> bool:
+    """The pyramid's classes without a classifier head."""
+    values = {**PRESETS["pyramid"].defaults, **parameters}
+    return bool(values["classes"] != 1000 and values["head"] == "none")
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -976,13 +1016,25 @@ def test_every_preset_builds_and_costs(name: str, data: st.DataObject) -> None:
 
     Domain: every declared parameter, each left at its default or drawn from its type
     (resolution from the minimum to 300 above it, widths 0.25 to 1.4, classes up to
-    2000). The pyramid alone may not fit its input (more stages than the resolution
-    can halve): it is refused when built, with a FieldError naming `stages`.
+    2000). The pyramid may not fit its input (more stages than the resolution can
+    halve): it is refused when built, with a FieldError naming `stages`; nor U-Net (a
+    resolution not a multiple of 16), refused with the reason.
     """
     preset = PRESETS[name]
     parameters = data.draw(parameters_of(preset))
+    if name == "pyramid" and needs_a_head(parameters):
+        with pytest.raises(PresetError, match=r"needs a classifier"):
+            build_preset(name, **parameters)
+        return
     if name == "pyramid" and too_deep(parameters):
         with pytest.raises(FieldError, match=r"^stages must be at most"):
+            build_preset(name, **parameters)
+        return
+    sizes = parameters.get("resolution", 16)
+    if name == "unet" and any(
+        size % 16 for size in (sizes if isinstance(sizes, tuple) else (sizes,))
+    ):
+        with pytest.raises(PresetError, match=r"a multiple of 16"):
             build_preset(name, **parameters)
         return
     cost = network_cost(build_preset(name, **parameters))
@@ -990,8 +1042,14 @@ def test_every_preset_builds_and_costs(name: str, data: st.DataObject) -> None:
     assert cost.totals.non_trainable_params == sum(r.cost.non_trainable_params for r in cost.rows)
     assert cost.totals.macs == sum(r.cost.macs for r in cost.rows)
     assert cost.totals.bias_adds == sum(r.cost.bias_adds for r in cost.rows)
-    if "classes" in preset.defaults:
-        assert cost.output_shape == Shape(parameters.get("classes", preset.defaults["classes"]))
+    classes = parameters.get("classes", preset.defaults.get("classes", 0))
+    assert isinstance(classes, int)
+    if name == "unet":  # a class map of the input's size
+        assert cost.output_shape == Shape(classes, cost.network.input_shape.spatial)
+    elif "classes" in preset.defaults and (
+        name != "pyramid" or parameters.get("head", "none") != "none"
+    ):
+        assert cost.output_shape == Shape(classes)
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -1025,10 +1083,8 @@ def test_any_parameter_value_builds_or_raises_convcost_error(
         assert name == "pyramid"
 
 
-@given(
-    width=st.sampled_from([0.25, 0.5, 0.75, 1.0]),
-    resolution=st.sampled_from([128, 160, 192, 224]),
-)
+@pytest.mark.parametrize("width", [0.25, 0.5, 0.75, 1.0])
+@pytest.mark.parametrize("resolution", [128, 160, 192, 224])
 def test_mobilenet_grid_totals_are_row_sums(width: float, resolution: int) -> None:
     """Domain: the paper's grid, α in Table 6 × resolutions in Table 7, both styles."""
     for style in ("paper", "keras"):
@@ -1036,3 +1092,63 @@ def test_mobilenet_grid_totals_are_row_sums(width: float, resolution: int) -> No
         assert cost.totals.macs == sum(r.cost.macs for r in cost.rows)
         assert cost.totals.params == sum(r.cost.params for r in cost.rows)
         assert cost.output_shape == Shape(1000)
+
+
+@pytest.mark.parametrize(
+    "preset", [p for p in PRESETS.values() if any(q.name == "resolution" for q in p.parameters)],
+    ids=lambda preset: preset.name,
+)  # fmt: skip
+@given(resolution=st.integers(71, 400) | st.tuples(st.integers(71, 400), st.integers(71, 400)))
+def test_a_resolution_sets_the_input_and_nothing_else(
+    preset: Preset, resolution: int | tuple[int, int]
+) -> None:
+    """What `with_resolution` (a sweep's shortcut) relies on: building at a resolution is
+    the default network with that input, and that name."""
+    minimum = preset.parameter("resolution").minimum
+    sizes = resolution if isinstance(resolution, tuple) else (resolution,)
+    if min(sizes) < minimum:
+        resolution = minimum
+    if preset.name == "unet":  # four halvings: a multiple of 16
+        resolution = 16 * (sizes[0] // 16)
+    built = preset.build(resolution=resolution, classes=7)
+    assert preset.with_resolution(preset.build(classes=7), {"resolution": resolution,
+                                                            "classes": 7}) == built  # fmt: skip
+
+
+# --- U-Net (milesial/Pytorch-UNet) -------------------------------------------------------
+
+# milesial/Pytorch-UNet's `UNet(n_channels, n_classes, bilinear=False)`, built with torch
+# 2.14.1, eval, batch 1: sum(p.numel()), the BN running mean + variance, FlopCounterMode / 2
+# (convolutions, transposed convolutions) and the output shape.
+UNET = [
+    pytest.param({}, 31_037_698, 11_776, 192_686_325_760, (2, 512, 512), id="3-2-512"),
+    pytest.param({"channels": 1, "classes": 1, "resolution": 256}, 31_036_481, 11_776,
+                 48_091_889_664, (1, 256, 256), id="1-1-256"),
+    pytest.param({"classes": 21, "resolution": (320, 480)}, 31_038_933, 11_776,
+                 113_088_921_600, (21, 320, 480), id="3-21-320x480"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("parameters", "params", "buffers", "macs", "output"), UNET)
+def test_unet_is_milesials(
+    parameters: dict[str, Any], params: int, buffers: int, macs: int, output: tuple[int, ...]
+) -> None:
+    cost = cost_of("unet", **parameters)
+    totals = cost.totals
+    assert (totals.params, totals.non_trainable_params, totals.macs) == (params, buffers, macs)
+    assert (cost.output_shape.channels, *cost.output_shape.spatial) == output
+
+
+def test_unet_skips_join_the_encoder_by_name() -> None:
+    """Each up step concatenates the encoder output of its size with its upsampled input:
+    1024 + 512 → ... the torch.cat of the reference, read by name across blocks."""
+    rows = {row.name: row for row in cost_of("unet").rows}
+    cat = rows["up1.cat"].cost
+    assert cat.input_shapes == (Shape(512, (64, 64)), Shape(512, (64, 64)))
+    assert cat.output_shape == Shape(1024, (64, 64))
+    assert rows["up4.cat"].cost.output_shape == Shape(128, (512, 512))
+
+
+def test_unet_needs_a_multiple_of_16() -> None:
+    with pytest.raises(PresetError, match="multiple of 16, got 100"):
+        build_preset("unet", resolution=100)

@@ -215,10 +215,17 @@ def test_same_padding_follows_tensorflow(
     """
     ((lo, hi),) = resolve_padding("same", (size,), (kernel,), (stride,), (dilation,))
     assert hi - lo in (0, 1)
-    out = window_output_size(size, kernel, stride, dilation, (lo, hi))
-    assert out == -(-size // stride)
-    # the padding is the least that lets the last window fit
-    assert lo + hi == max(0, (out - 1) * stride + dilation * (kernel - 1) + 1 - size)
+    wanted = -(-size // stride)
+    assert window_output_size(size, kernel, stride, dilation, (lo, hi)) == wanted
+    # the least padding that works: one unit less (taken from either side) loses a window
+    # or does not fit at all
+    for fewer in ((lo - 1, hi), (lo, hi - 1)):
+        if min(fewer) < 0:
+            continue
+        span = dilation * (kernel - 1) + 1
+        assert span > size + sum(fewer) or (
+            window_output_size(size, kernel, stride, dilation, fewer) < wanted
+        )
 
 
 def test_same_padding_stride_2_example() -> None:

@@ -163,7 +163,9 @@ def torch_depthwise_separable(layer: DepthwiseSeparableConv, shape: Shape, windo
 def torch_spatially_separable(layer: SpatiallySeparableConv, shape: Shape, window: Window) -> Any:
     ndim = shape.ndim
     first_bias, last_bias = BIASES[layer.bias]
-    mid = layer.out_channels if layer.mid_channels is None else layer.mid_channels
+    rules = {"min": min(shape.channels, layer.out_channels), "out": layer.out_channels,
+             "in": shape.channels}  # fmt: skip
+    mid = layer.mid_channels if isinstance(layer.mid_channels, int) else rules[layer.mid_channels]
     pairs = padding_pairs(window.padding, ndim)
     modules: list[Any] = []
     channels = shape.channels

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from convcost.units import format_count, format_percent, format_ratio_exact
 
-UNITS = ((12, "T"), (9, "G"), (6, "M"), (3, "K"))
+UNITS = ((15, "P"), (12, "T"), (9, "G"), (6, "M"), (3, "K"))
 
 
 def decimal_count(count: int) -> str:
     """The oracle for `format_count`: unit by magnitude, two places, half to even; a value
-    that rounds up to 1,000 of its unit is shown in the next unit (T has none above it).
+    that rounds up to 1,000 of its unit is shown in the next unit (P has none above it).
     """
     if abs(count) < 1000:
         return f"{count:,}"
@@ -72,7 +72,8 @@ COUNTS = [
     pytest.param(-999_995, False, "-1.00M", id="negative-rounds-up-into-M"),
     pytest.param(999_995_000, False, "1.00G", id="rounds-up-into-G"),
     pytest.param(999_995_000_000, False, "1.00T", id="rounds-up-into-T"),
-    pytest.param(10**15, False, "1,000.00T", id="beyond-tera-keeps-T"),
+    pytest.param(999_995 * 10**9, False, "1.00P", id="rounds-up-into-P"),
+    pytest.param(10**18, False, "1,000.00P", id="beyond-peta-keeps-P"),
     pytest.param(4_608, True, "4,608", id="exact"),
     pytest.param(1_186_378, True, "1,186,378", id="exact-seed-000-total"),
     pytest.param(-1_234_567, True, "-1,234,567", id="exact-negative"),
@@ -92,7 +93,7 @@ def test_format_count(count: int, exact: bool, text: str) -> None:
 @example(999_994_999)
 @example(1_005)
 def test_format_count_matches_decimal_oracle(count: int) -> None:
-    """Any int (|n| < 10**24): the K/M/G/T text equals decimal's half-even quantisation."""
+    """Any int (|n| < 10**24): the K/M/G/T/P text equals decimal's half-even quantisation."""
     assert format_count(count) == decimal_count(count)
 
 
