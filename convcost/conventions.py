@@ -10,12 +10,13 @@ profile to a costed network; `compare_profiles` applies several and says, per op
 type, where each differs from ``paper``.
 
 A rule counts ``per_output × output elements + per_input × input elements + per_channel ×
-channels + per_param × trainable parameters + per_position × output positions`` (a
-position is one spatial location: output elements / channels), times `as_module` when the
-layer is a module or `as_function` when it is a function call (the ``functional`` flag of
-activation and pooling layers), and only on inputs whose number of spatial axes is in
-`spatial_ranks`. An addition of k branches is k − 1 binary additions; its rule fires
-k − 1 times. Counts are exact integers.
+channels + per_param × trainable parameters + per_position × output positions +
+per_window × output elements × window taps`` (a position is one spatial location: output
+elements / channels; the window taps are a pooling kernel's, 1 for any other layer),
+times `as_module` when the layer is a module or `as_function` when it is a function call
+(the ``functional`` flag of activation and pooling layers), and only on inputs whose
+number of spatial axes is in `spatial_ranks`. An addition of k branches is k − 1 binary
+additions; its rule fires k − 1 times. Counts are exact integers.
 
 >>> from convcost.network import Network, network_cost
 >>> from convcost.layers import BatchNorm, Conv
@@ -33,11 +34,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from math import prod
+from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias, get_args
 
+from convcost.checks import is_int, suggest
 from convcost.costs import LayerCost
-from convcost.errors import ConventionError
+from convcost.errors import ConventionError, FieldError, ProfileFileError, show
+from convcost.files import SUFFIX_FORMATS, is_existing_file, parse_data, read_text, source_name
 from convcost.layers import (
     ACTIVATIONS,
     Activation,
@@ -55,11 +59,17 @@ from convcost.layers import (
     Layer,
     Linear,
     MaxPool,
+    Multiply,
+    NotCounted,
+    Operator,
+    Reshape,
+    Select,
     SpatiallySeparableConv,
     Upsample,
 )
+from convcost.limits import MAX_RULE_OPS, MAX_SPATIAL_DIMS
 from convcost.network import NetworkCost
-from convcost.shapes import MAX_SPATIAL_DIMS, is_int
+from convcost.shapes import expand
 
 __all__ = [
     "ACTIVATION_FUNCTIONS",
@@ -74,8 +84,10 @@ __all__ = [
     "Rule",
     "compare_profiles",
     "count",
+    "count_row",
     "describe_rule",
     "get_profile",
+    "load_profile",
     "profile_from_mapping",
     "profile_names",
     "profile_to_mapping",
@@ -93,7 +105,10 @@ OperationType: TypeAlias = Literal[
     "pooling",
     "upsample",
     "add",
+    "multiply",
     "concat",
+    "normalization",  # layer and instance normalisation (operators from model files)
+    "elementwise",  # other element-wise arithmetic and reductions (operators from model files)
 ]
 OPERATION_TYPES: Final[tuple[OperationType, ...]] = get_args(OperationType)
 """The types of a count's breakdown, in the order tables show them."""
@@ -115,13 +130,26 @@ _KEY_TYPES: Final[dict[str, OperationType]] = {
     "adaptive_avg_pool": "pooling",
     "upsample": "upsample",
     "add": "add",
+    "multiply": "multiply",
     "concat": "concat",
+    # Operators read from model files (`Operator` rows): ONNX's Add and Mul count as add
+    # and multiply; these are the others a profile may weigh.
+    "layer_norm": "normalization",
+    "instance_norm": "normalization",
+    "subtract": "elementwise",
+    "divide": "elementwise",
+    "power": "elementwise",
+    "sqrt": "elementwise",
+    "exp": "elementwise",
+    "erf": "elementwise",
+    "reduce": "elementwise",
+    "operator": "elementwise",  # any other operator without a contraction
 }
 RULE_KEYS: Final[tuple[str, ...]] = tuple(_KEY_TYPES)
 """Every key of a resolved profile's rule table (one per activation function)."""
 _INPUT_KEYS: Final[tuple[str, ...]] = ("activation", *RULE_KEYS)  # what a mapping may name
 
-Unit: TypeAlias = Literal["output", "input", "channel", "param", "position"]
+Unit: TypeAlias = Literal["output", "input", "channel", "param", "position", "window"]
 UNITS: Final[tuple[Unit, ...]] = get_args(Unit)
 _UNIT_WORDS: Final[dict[Unit, str]] = {
     "output": "output element",
@@ -129,6 +157,7 @@ _UNIT_WORDS: Final[dict[Unit, str]] = {
     "channel": "channel",
     "param": "parameter",
     "position": "output position",
+    "window": "window tap (output elements × pooling kernel taps)",
 }
 _ALL_RANKS: Final = tuple(range(MAX_SPATIAL_DIMS + 1))
 
@@ -141,8 +170,11 @@ def _choices(values: Iterable[str]) -> str:
 
 
 def _count_field(where: str, value: object, minimum: int) -> None:
-    if not is_int(value) or value < minimum:  # type: ignore[operator]
-        raise ConventionError(f"{where} must be an integer >= {minimum}, got {value!r}")
+    if not is_int(value) or not minimum <= value <= MAX_RULE_OPS:
+        shown = show(value)
+        raise ConventionError(
+            f"{where} must be an integer from {minimum} to {MAX_RULE_OPS:,}, got {shown}"
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -150,9 +182,10 @@ class Rule:
     """How many operations one layer of an operation class counts.
 
     ``per_output × output elements + per_input × input elements + per_channel × output
-    channels + per_param × trainable parameters + per_position × output positions``,
-    times `as_module` (the layer is a module) or `as_function` (a function call), and 0
-    on inputs whose number of spatial axes is not in `spatial_ranks`. Coefficients are
+    channels + per_param × trainable parameters + per_position × output positions +
+    per_window × output elements × window taps`` (a pooling layer's kernel taps; 1 for
+    other layers), times `as_module` (the layer is a module) or `as_function` (a function
+    call), and 0 on inputs whose number of spatial axes is not in `spatial_ranks`. Coefficients are
     non-negative, except `per_position`, which may go down to ``-per_output`` (thop's
     softmax: 3 per element − 1 per position), so a rule never counts below 0.
     """
@@ -162,12 +195,13 @@ class Rule:
     per_channel: int = 0
     per_param: int = 0
     per_position: int = 0
+    per_window: int = 0
     as_module: int = 1
     as_function: int = 1
     spatial_ranks: tuple[int, ...] = _ALL_RANKS
 
     def __post_init__(self) -> None:
-        for name in ("per_output", "per_input", "per_channel", "per_param"):
+        for name in ("per_output", "per_input", "per_channel", "per_param", "per_window"):
             _count_field(name, getattr(self, name), 0)
         _count_field("per_position", self.per_position, -self.per_output)
         _count_field("as_module", self.as_module, 0)
@@ -180,7 +214,7 @@ class Rule:
         ):
             raise ConventionError(
                 f"spatial_ranks must be a list of spatial ranks from "
-                f"{_choices(map(str, _ALL_RANKS))}, got {self.spatial_ranks!r}"
+                f"{_choices(map(str, _ALL_RANKS))}, got {show(self.spatial_ranks)}"
             )
         object.__setattr__(self, "spatial_ranks", tuple(sorted(set(ranks))))
 
@@ -196,7 +230,7 @@ class Rule:
     ) -> Rule:
         """``ops`` operations per `unit`: ``Rule.per("output", 2)`` is 2 per output element."""
         if unit not in UNITS:
-            raise ConventionError(f"per: unknown unit {unit!r}; valid units: {_choices(UNITS)}")
+            raise ConventionError(f"per: unknown unit {show(unit)}; valid units: {_choices(UNITS)}")
         coefficients = {f"per_{unit}": ops}
         return cls(
             **coefficients,
@@ -208,7 +242,13 @@ class Rule:
     @property
     def is_zero(self) -> bool:
         """True when the rule counts nothing on any layer."""
-        coefficients = (self.per_output, self.per_input, self.per_channel, self.per_param)
+        coefficients = (
+            self.per_output,
+            self.per_input,
+            self.per_channel,
+            self.per_param,
+            self.per_window,
+        )
         fires = self.as_module or self.as_function
         return not fires or not self.spatial_ranks or not any((*coefficients, self.per_position))
 
@@ -223,11 +263,20 @@ class Rule:
             + self.per_channel * output.channels
             + self.per_param * cost.params
             + self.per_position * (output.numel // output.channels)
+            + (self.per_window * output.numel * _window_taps(cost) if self.per_window else 0)
         )
         return per_call * (self.as_function if functional else self.as_module) * times
 
 
 _ZERO: Final = Rule()
+
+
+def _window_taps(cost: LayerCost) -> int:
+    """The kernel taps of a pooling layer's window; 1 for any other layer."""
+    layer = cost.layer
+    if isinstance(layer, (MaxPool, AvgPool)):
+        return prod(expand("kernel_size", layer.kernel_size, cost.input_shape.ndim))
+    return 1
 
 
 def describe_rule(rule: Rule) -> str:
@@ -278,14 +327,14 @@ class Profile:
         for name in ("name", "description"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip() or "\n" in value:
-                raise ConventionError(f"{name} must be a non-empty line of text, got {value!r}")
+                raise ConventionError(f"{name} must be a non-empty line of text, got {show(value)}")
         if not isinstance(self.peer, str) or "\n" in self.peer:
-            raise ConventionError(f"peer must be a line of text, got {self.peer!r}")
+            raise ConventionError(f"peer must be a line of text, got {show(self.peer)}")
         _count_field("mac_factor", self.mac_factor, 1)
         if self.transposed_conv not in TRANSPOSED_POSITIONS:
             raise ConventionError(
                 f"transposed_conv must be one of {_choices(TRANSPOSED_POSITIONS)}, "
-                f"got {self.transposed_conv!r}"
+                f"got {show(self.transposed_conv)}"
             )
         object.__setattr__(self, "rules", MappingProxyType(_resolve(self.rules)))
 
@@ -295,20 +344,20 @@ class Profile:
             return self.rules[key]
         except KeyError:
             raise ConventionError(
-                f"unknown operation {key!r}; valid operations: {_choices(RULE_KEYS)}"
+                f"unknown operation {show(key)}; valid operations: {_choices(RULE_KEYS)}"
             ) from None
 
 
 def _resolve(rules: object) -> dict[str, Rule]:
     if not isinstance(rules, Mapping):
-        raise ConventionError(f"rules must be a mapping of operation to rule, got {rules!r}")
+        raise ConventionError(f"rules must be a mapping of operation to rule, got {show(rules)}")
     for key, rule in rules.items():
         if key not in _INPUT_KEYS:
             raise ConventionError(
-                f"rules: unknown operation {key!r}; valid operations: {_choices(_INPUT_KEYS)}"
+                f"rules: unknown operation {show(key)}; valid operations: {_choices(_INPUT_KEYS)}"
             )
         if not isinstance(rule, Rule):
-            raise ConventionError(f"rules.{key} must be a Rule, got {rule!r}")
+            raise ConventionError(f"rules.{key} must be a Rule, got {show(rule)}")
     default = rules.get("activation", _ZERO)
     return {
         key: rules.get(key, default if _KEY_TYPES[key] == "activation" else _ZERO)
@@ -363,6 +412,45 @@ def _calflops_activations() -> dict[str, Rule]:
 
 
 _POOLS: Final = ("max_pool", "avg_pool", "adaptive_max_pool", "adaptive_avg_pool")
+
+
+def _onnx_tool_rules() -> dict[str, Rule]:
+    # onnx-tool 1.0.1 (onnx_tool/node.py) weighs each operation in multiply-add units:
+    # add, multiply, compare 1, divide 4, square root 24, exp 32 (so sigmoid 32, power 32),
+    # tanh exp + 2 adds + divide (38, and its node counts it twice). An element-wise node
+    # counts its output elements × weight × (inputs − 1); a unary one × 1.
+    per = Rule.per
+    return {
+        **_BIASES,  # a Conv, Gemm or MatMul + Add bias: 1 per output element
+        "batch_norm": per("output", 31),  # add 1 + sqrt 24 + divide 4 + add 1 + multiply 1
+        "batch_norm_no_affine": per("output", 31),
+        "relu": per("output"),
+        "relu6": per("output", 2),  # Clip: 2 compares
+        "leaky_relu": per("output", 2),
+        "elu": per("output", 35),
+        "gelu": per("output", 34),  # the Gelu operator (opset 20): exp + 2 multiplies
+        "sigmoid": per("output", 32),
+        "silu": per("output", 33),  # exported as Sigmoid, then Mul
+        "swish": per("output", 33),
+        "hardsigmoid": per("output", 4),
+        "hardswish": per("output", 5),
+        "tanh": per("output", 76),
+        "softmax": per("output", 36),
+        "max_pool": per("window"),  # output elements × kernel taps
+        "avg_pool": per("window"),
+        "adaptive_avg_pool": Rule(per_input=1, per_output=4),  # GlobalAveragePool: add, divide
+        "add": per("output"),
+        "multiply": per("output"),
+        "layer_norm": Rule(per_output=7, per_position=29),  # 7 per element + 29 per row
+        "instance_norm": per("output", 14),
+        "subtract": per("output"),
+        "divide": per("output", 4),
+        "power": per("output", 32),
+        "sqrt": per("output", 24),
+        "exp": per("output", 32),
+        "reduce": per("input"),
+    }
+
 
 _PROFILE_LIST: Final = (
     Profile(
@@ -464,6 +552,14 @@ _PROFILE_LIST: Final = (
             "upsample": Rule.per("input"),
         },
     ),
+    Profile(
+        name="onnx-tool",
+        description="ONNX profiler: paper + biases, batch norm 31 per element, activations, "
+        "pooling windows, element-wise operators",
+        peer="onnx-tool 1.0.1 model_profile() Forward_MACs (default hidden_ops NoMacsOps)",
+        transposed_conv="output",
+        rules=_onnx_tool_rules(),
+    ),
 )
 
 PROFILES: Final[Mapping[str, Profile]] = MappingProxyType(
@@ -480,12 +576,34 @@ def profile_names() -> tuple[str, ...]:
 
 def get_profile(name: str) -> Profile:
     """The built-in profile called `name`, or a `ConventionError` naming the valid ones."""
-    try:
+    if isinstance(name, str) and name in PROFILES:
         return PROFILES[name]
-    except (KeyError, TypeError):
-        raise ConventionError(
-            f"unknown counting profile {name!r}; valid profiles: {_choices(PROFILES)}"
-        ) from None
+    hint = suggest(name, PROFILES) if isinstance(name, str) else ""
+    raise ConventionError(
+        f"unknown counting profile {show(name)}{hint or '; valid profiles: ' + _choices(PROFILES)}"
+    )
+
+
+def load_profile(source: str) -> Profile:
+    """A built-in profile by name, or a profile of your own from a .json, .toml or .yaml
+    file (read through the same guarded reader as spec files)."""
+    if isinstance(source, str) and source in PROFILES:
+        return PROFILES[source]
+    suffix = Path(source).suffix.lower() if isinstance(source, str) else ""
+    if suffix not in SUFFIX_FORMATS:
+        if isinstance(source, str) and (suffix or is_existing_file(source)):
+            raise ConventionError(
+                f"{source_name(source)}: a counting profile of your own is a .json, .toml "
+                "or .yaml file"
+            )
+        return get_profile(source)
+    name = source_name(source)
+    text = read_text(source, error=ProfileFileError)
+    data = parse_data(text, SUFFIX_FORMATS[suffix], source=name, error=ProfileFileError)
+    try:
+        return profile_from_mapping(data)
+    except ConventionError as error:
+        raise ProfileFileError(name, str(error)) from None
 
 
 # --- user-defined profiles ---------------------------------------------------------------
@@ -510,14 +628,14 @@ _RULE_FIELDS: Final = (
 def _unknown_keys(where: str, data: Mapping[object, object], valid: tuple[str, ...]) -> None:
     for key in data:
         if key not in valid:
-            raise ConventionError(f"{where}unknown key {key!r}; valid keys: {_choices(valid)}")
+            raise ConventionError(f"{where}unknown key {show(key)}; valid keys: {_choices(valid)}")
 
 
 def _rule_from_mapping(where: str, data: object) -> Rule:
     if not isinstance(data, Mapping):
         raise ConventionError(
             f"{where} must be a mapping with keys from {_choices(('per', 'ops', *_RULE_FIELDS))}, "
-            f"got {data!r}"
+            f"got {show(data)}"
         )
     _unknown_keys(f"{where}: ", data, ("per", "ops", *_RULE_FIELDS))
     fields = {key: data[key] for key in _RULE_FIELDS if key in data}
@@ -527,7 +645,7 @@ def _rule_from_mapping(where: str, data: object) -> Rule:
         unit = data["per"]
         if unit not in UNITS:
             raise ConventionError(
-                f"{where}.per: unknown unit {unit!r}; valid units: {_choices(UNITS)}"
+                f"{where}.per: unknown unit {show(unit)}; valid units: {_choices(UNITS)}"
             )
         if f"per_{unit}" in fields:
             raise ConventionError(f"{where}: give either per: {unit} and ops, or per_{unit}")
@@ -557,12 +675,14 @@ def profile_from_mapping(data: object) -> Profile:
     '2 per output element'
     """
     if not isinstance(data, Mapping):
-        raise ConventionError(f"a counting profile must be a mapping, got {data!r}")
+        raise ConventionError(f"a counting profile must be a mapping, got {show(data)}")
     _unknown_keys("counting profile: ", data, _PROFILE_KEYS)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ConventionError(f"counting profile: name must be a non-empty string, got {name!r}")
-    where = f"counting profile {name!r}: "
+        raise ConventionError(
+            f"counting profile: name must be a non-empty string, got {show(name)}"
+        )
+    where = f"counting profile {show(name)}: "
     if name in PROFILES:
         raise ConventionError(
             f"{where}name is a built-in profile; choose another than {_choices(PROFILES)}"
@@ -570,13 +690,15 @@ def profile_from_mapping(data: object) -> Profile:
     base_name = data.get("base", "paper")
     if not isinstance(base_name, str) or base_name not in PROFILES:
         raise ConventionError(
-            f"{where}base: unknown profile {base_name!r}; valid profiles: {_choices(PROFILES)}"
+            f"{where}base: unknown profile {show(base_name)}; valid profiles: {_choices(PROFILES)}"
         )
     base = PROFILES[base_name]
     rules = dict(base.rules)
     given = data.get("rules", {})
     if not isinstance(given, Mapping):
-        raise ConventionError(f"{where}rules must be a mapping of operation to rule, got {given!r}")
+        raise ConventionError(
+            f"{where}rules must be a mapping of operation to rule, got {show(given)}"
+        )
     _unknown_keys(f"{where}rules: ", given, _INPUT_KEYS)
     if "activation" in given:
         every = _rule_from_mapping(f"{where}rules.activation", given["activation"])
@@ -680,16 +802,35 @@ def _rule_key(layer: Layer) -> str | None:
             return "upsample"
         case Add():
             return "add"
+        case Multiply():
+            return "multiply"
         case Concat():
             return "concat"
+        case Operator():
+            return _OPERATOR_KEYS.get(layer.op_type, None if layer.contraction else "operator")
+        case Reshape() | Select() | NotCounted():
+            return None  # shape-only; or not counted at all, and said so
         case _:
             return None  # flatten, dropout, zero padding: nothing to count
 
 
+# The rule key of an `Operator` row, by the ONNX operator it stands for; any other counts
+# under "operator", except a matrix product (a contraction), whose multiply-adds are dense.
+_OPERATOR_KEYS: Final[Mapping[str, str]] = MappingProxyType({
+    "Add": "add", "Sum": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide",
+    "Pow": "power", "Sqrt": "sqrt", "Exp": "exp", "Erf": "erf",
+    "LayerNormalization": "layer_norm", "InstanceNormalization": "instance_norm",
+    **dict.fromkeys(
+        ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
+         "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"),
+        "reduce",
+    ),
+})  # fmt: skip
+
+
 def _conv_macs(cost: LayerCost, profile: Profile) -> int:
     if isinstance(cost.layer, ConvTranspose) and profile.transposed_conv == "output":
-        weights = prod(value for _, value in cost.weight_terms)
-        return weights * prod(cost.output_shape.spatial)
+        return cost.weights * prod(cost.output_shape.spatial)
     return cost.macs
 
 
@@ -705,33 +846,57 @@ def _row_counts(cost: LayerCost, profile: Profile) -> dict[OperationType, int]:
     if isinstance(layer, Linear):
         bias_count = profile.rules["dense_bias"].count(cost) if layer.bias else 0
         return {"dense": cost.macs * profile.mac_factor, "dense_bias": bias_count}
+    if isinstance(layer, Operator):  # a contraction's multiply-adds are dense, as a Linear's
+        counts: dict[OperationType, int] = {
+            "dense": cost.macs * profile.mac_factor,
+            "dense_bias": profile.rules["dense_bias"].count(cost) if layer.bias else 0,
+        }
+        key = _rule_key(layer)
+        if key is not None:
+            kind = _KEY_TYPES[key]
+            counts[kind] = counts.get(kind, 0) + profile.rules[key].count(cost)
+        return counts
     key = _rule_key(layer)
     if key is None:
         return {}
-    times = layer.inputs - 1 if isinstance(layer, Add) else 1
+    times = cost.inputs - 1 if isinstance(layer, (Add, Multiply)) else 1
     rule = profile.rules[key]
     return {_KEY_TYPES[key]: rule.count(cost, functional=_functional(layer), times=times)}
 
 
 def _tally(network_cost: NetworkCost, profile: Profile) -> tuple[tuple[int, ...], dict[str, int]]:
-    breakdown: dict[str, int] = dict.fromkeys(OPERATION_TYPES, 0)
+    """Each row's count, and the breakdown by operation type. Rows share costs (networks
+    repeat their layers): each cost object is counted once, by identity (the rows keep
+    every cost alive, so no id is reused meanwhile)."""
+    counted: dict[int, tuple[int, dict[OperationType, int]]] = {}
+    uses: dict[int, int] = {}
     rows = []
     for row in network_cost.rows:
-        counts = _row_counts(row.cost, profile)
+        key = id(row.cost)
+        found = counted.get(key)
+        if found is None:
+            counts = _row_counts(row.cost, profile)
+            found = counted[key] = (sum(counts.values()), counts)
+            uses[key] = 0
+        uses[key] += 1
+        rows.append(found[0])
+    breakdown: dict[str, int] = dict.fromkeys(OPERATION_TYPES, 0)
+    for key, (_, counts) in counted.items():
         for operation, value in counts.items():
-            breakdown[operation] += value
-        rows.append(sum(counts.values()))
+            breakdown[operation] += value * uses[key]
     return tuple(rows), breakdown
 
 
 def count(network_cost: NetworkCost, profile: Profile | str = PAPER) -> ProfileCount:
     """`network_cost` counted under `profile` (a `Profile` or a built-in profile's name)."""
+    if not isinstance(network_cost, NetworkCost):
+        raise FieldError("network_cost", network_cost, "a NetworkCost (see convcost.network_cost)")
     if isinstance(profile, str):
         profile = get_profile(profile)
     if not isinstance(profile, Profile):
-        raise ConventionError(f"profile must be a Profile or a profile name, got {profile!r}")
+        raise ConventionError(f"profile must be a Profile or a profile name, got {show(profile)}")
     rows, breakdown = _tally(network_cost, profile)
-    _, paper = _tally(network_cost, PAPER)
+    paper = breakdown if profile is PAPER else _tally(network_cost, PAPER)[1]
     differences: dict[str, int] = {
         operation: breakdown[operation] - paper[operation]
         for operation in OPERATION_TYPES
@@ -744,6 +909,17 @@ def count(network_cost: NetworkCost, profile: Profile | str = PAPER) -> ProfileC
         breakdown=breakdown,
         differences=differences,
     )
+
+
+def count_row(cost: LayerCost, profile: Profile | str = PAPER) -> int:
+    """What `profile` counts for one layer's cost: its row's entry in `count`'s rows."""
+    if not isinstance(cost, LayerCost):
+        raise FieldError("cost", cost, "a LayerCost (see convcost.layer_cost)")
+    if isinstance(profile, str):
+        profile = get_profile(profile)
+    if not isinstance(profile, Profile):
+        raise ConventionError(f"profile must be a Profile or a profile name, got {show(profile)}")
+    return sum(_row_counts(cost, profile).values())
 
 
 def compare_profiles(

@@ -26,6 +26,19 @@ def documented_keys(schema: str) -> list[set[str]]:
         pytest.param("convcost.compare", ["compare"], id="compare"),
         pytest.param("convcost.layer", ["layer", "3x8x8", "-o", "4"], id="layer"),
         pytest.param("convcost.summary", ["summary", "resnet18"], id="summary"),
+        pytest.param(
+            "convcost.summary",
+            ["summary", "resnet18", "--device", "l4", "--optimizer", "adam"],
+            id="summary-device-training",
+        ),
+        pytest.param("convcost.compare", ["compare", "--device", "l4"], id="compare-device"),
+        pytest.param("convcost.devices", ["devices"], id="devices"),
+        pytest.param("convcost.sweep", ["sweep", "--stages", "1,2"], id="sweep"),
+        pytest.param(
+            "convcost.sweep",
+            ["sweep", "mobilenet-v1", "--width", "0.5,1", "--device", "l4"],
+            id="sweep-device",
+        ),
         pytest.param("convcost.presets", ["presets"], id="presets"),
         pytest.param("convcost.conventions", ["conventions"], id="conventions"),
         pytest.param("convcost.conventions", ["conventions", "resnet18"], id="conventions-net"),
@@ -34,5 +47,5 @@ def documented_keys(schema: str) -> list[set[str]]:
 def test_documented_keys_are_the_documents_keys(schema: str, args: list[str]) -> None:
     document = json.loads(run_ok(*args, "--format", "json"))
     assert document["schema"] == schema
-    assert document["version"] == 1
+    assert document["version"] == 2
     assert set(document) in documented_keys(schema)
