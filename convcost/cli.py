@@ -1,59 +1,73 @@
-"""The `convcost` command line: parse → compute → render. The only module that exits.
+"""The `convcost` command line: parse → call the library → render. The only module that exits.
 
 Exit codes, written down once: 0 success; 2 any bad input (a usage error, a bad value, a
-bad spec file); 1 only for a failure that is not the user's.
+bad file); 1 a failure that is not the user's (a full disk, a closed output); 130 Ctrl-C.
+Every command is one call into `convcost.report` (or `convcost.sources`), so a script
+gets exactly what the terminal shows.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
 
 import click
 
 from convcost import __version__
-from convcost.errors import ConvCostError
-from convcost.render import FORMATS  # the module imports rich and tabulate only when drawing
+from convcost.errors import ConvCostError, printable
+from convcost.options import (
+    PYRAMID_OPTIONS,
+    SPEC_FORMATS,
+    ChoiceType,
+    CountType,
+    FamiliesType,
+    PaddingType,
+    ShapeType,
+    WindowType,
+    counting_from,
+    counting_options,
+    device_from,
+    device_options,
+    document_options,
+    exact_option,
+    network_argument,
+    network_from,
+    network_options,
+    output_option,
+    plot_options,
+    pyramid_option,
+    rewriting_from,
+    rewriting_options,
+)
 
 if TYPE_CHECKING:
-    from convcost.layers import BiasConvention
     from convcost.network import Family, Network
+    from convcost.report import Counting, Report
+    from convcost.shapes import Shape
 
 EXIT_OK: Final = 0
-EXIT_BUG: Final = 1
+EXIT_FAILURE: Final = 1
 EXIT_BAD_INPUT: Final = 2
-
-FAMILY_NAMES: Final[dict[str, str]] = {
-    "regular": "regular",
-    "spatial": "spatially_separable",
-    "spatially_separable": "spatially_separable",
-    "depthwise": "depthwise_separable",
-    "depthwise_separable": "depthwise_separable",
-}
+EXIT_INTERRUPTED: Final = 130
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def one_line(message: str) -> str:
-    """A message as one line: line breaks inside user-given values are shown escaped."""
-    return message.replace("\r", "\\r").replace("\n", "\\n")
-
-
-def fail(message: str) -> None:
-    """Print one line on stderr and exit 2: the user's input was wrong."""
-    click.echo(f"Error: {one_line(message)}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print one line on stderr and exit (2: the user's input was wrong)."""
+    click.echo(f"Error: {printable(message)}", err=True)  # one line, whatever values hold
+    sys.exit(code)
 
 
 def reports_errors(command: F) -> F:
     """Turn a `ConvCostError` into one line on stderr and exit code 2."""
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: object, **kwargs: object) -> object:
         try:
             return command(*args, **kwargs)
         except ConvCostError as error:
@@ -62,108 +76,60 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class ShapeType(click.ParamType):  # type: ignore[type-arg]
-    """A feature-map shape such as ``16x128x128`` (C×H×W) or ``hwc:128x128x16``."""
-
-    name = "SHAPE"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from convcost.shapes import Shape, parse_shape
-
-        if isinstance(value, Shape):
-            return value
-        channels_last = bool(ctx and ctx.params.get("channels_last"))
-        try:
-            return parse_shape(value, channels_last=channels_last)
-        except ConvCostError as error:
-            self.fail(str(error), param, ctx)
-
-
-class FamiliesType(click.ParamType):  # type: ignore[type-arg]
-    """A comma-separated list of families: regular, spatial, depthwise."""
-
-    name = "FAMILIES"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, tuple):
-            return value
-        names = [name.strip().replace("-", "_") for name in str(value).split(",") if name.strip()]
-        unknown = [name for name in names if name not in FAMILY_NAMES]
-        if unknown or not names:
-            self.fail(
-                f"{value!r}: choose from regular, spatial, depthwise (comma-separated)",
-                param,
-                ctx,
-            )
-        return tuple(dict.fromkeys(FAMILY_NAMES[name] for name in names))
-
-
-def size_option(*names: str, help: str, default: int, minimum: int = 1) -> Callable[[F], F]:
-    return click.option(
-        *names, type=click.IntRange(min=minimum), default=default, show_default=True, help=help
-    )
-
-
-def format_option(command: F) -> F:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(FORMATS),
-        default=None,
-        help="Output format [default: rich in a terminal, plain otherwise or with NO_COLOR].",
-    )(command)
-
-
-def common_count_options(command: F) -> F:
-    """Options shared by the commands that print counts."""
-    for option in reversed(
-        [
-            click.option("--exact", is_flag=True, help="Full integers instead of K/M/G units."),
-            click.option("--flops", is_flag=True, help="Show FLOPs (2 × MACs) beside MACs."),
-            click.option("--flops-only", is_flag=True, help="Show FLOPs instead of MACs."),
-            click.option(
-                "--flops-bias",
-                is_flag=True,
-                help="Count one FLOP per bias addition too (with --flops).",
-            ),
-            format_option,
-        ]
-    ):
-        command = option(command)
-    return command
-
-
-def count_metrics(flops: bool, flops_only: bool) -> tuple[Any, ...]:
-    """Parameters and MACs; with --flops FLOPs beside, with --flops-only instead of MACs."""
-    if flops_only:
-        return ("params", "flops")
-    return ("params", "macs", "flops") if flops else ("params", "macs")
-
-
-def resolve_format(output_format: str | None) -> str:
+def resolve_format(output_format: str | None, output_path: str | None = None) -> str:
     if output_format:
         return output_format
-    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+    if output_path is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
         return "rich"
     return "plain"
 
 
-def emit_tables(tables: Any, output_format: str, document: Callable[[], dict[str, Any]]) -> None:
-    """Write tables (or the JSON document) to stdout in the chosen format."""
+def emit(
+    report: Report,
+    output_format: str | None,
+    *,
+    exact: bool = False,
+    output_path: str | None = None,
+    reads: tuple[str, ...] = (),
+) -> None:
+    """Write `report` to stdout, or to `output_path` once complete."""
     from convcost import render
 
-    if output_format == "json":
-        click.echo(render.render_json(document()), nl=False)
-    elif output_format == "rich":
+    chosen = resolve_format(output_format, output_path)
+    if output_path is not None:
+        from convcost.files import check_output, write_atomic
+
+        target = check_output(output_path, inputs=reads)
+        write_atomic(target, render.render_text(report, chosen, exact=exact))
+    elif chosen == "rich":
         from rich.console import Console
 
-        console = Console(highlight=False)
-        if not console.is_terminal or console.width > 100:
-            console = Console(highlight=False, width=100)  # fits 100 columns, also in a pipe
-        render.render_rich(tables, console)
+        console = Console(highlight=False, emoji=False, markup=False)
+        render.render_rich(report, console, exact=exact)
     else:
-        click.echo(render.render_text(tables, output_format), nl=False)
+        # color=True: click would strip what looks like ANSI colour from a pipe, changing
+        # names in data formats; the text formats show control characters escaped anyway.
+        click.echo(render.render_text(report, chosen, exact=exact), nl=False, color=True)
 
+
+def files_read(*names: str | None) -> tuple[str, ...]:
+    """The names among `names` that are files being read (to protect from --output)."""
+    return tuple(name for name in names if name and Path(name).is_file())
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's last flush of output it
+    could not write does not print a second error on the way out."""
+    try:
+        descriptor = sys.stdout.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, descriptor)
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # closed, or not a file (a test runner)
+        pass
+
+
+# --- the group -----------------------------------------------------------------------------
 
 # click 8.2+ raises this for a bare `convcost`; older versions print the help themselves.
 NO_ARGS_IS_HELP: Final = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -190,11 +156,13 @@ class Commands(click.Group):
                 click.echo(context.get_help())  # `convcost` alone: the help, not an error
                 sys.exit(EXIT_OK)
             hint = f" (see '{context.command_path} --help')" if context else ""
-            click.echo(f"Error: {one_line(error.format_message())}{hint}", err=True)
-            sys.exit(error.exit_code)
+            fail(f"{error.format_message()}{hint}", error.exit_code)
         except click.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(EXIT_BUG)
+            click.echo("Aborted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except OSError as error:  # writing the output: a full disk, a closed stdout
+            _silence_stdout()
+            fail(f"cannot write the output: {error.strerror or error}", EXIT_FAILURE)
         sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
@@ -211,206 +179,55 @@ def main() -> None:
 
     \b
     Examples:
-      convcost compare                      # seed 001's halve/double pyramid
+      convcost compare                      # the halve-resolution, double-channels pyramid
       convcost compare --stages 5 --format markdown
+      convcost summary resnet18
       convcost layer 3x15x15 --out 10 -k 3 --explain
     """
 
 
-PYRAMID_DEFAULT_INPUT: Final = "64x128x128"
-PYRAMID_OPTIONS: Final = (
-    "input_shape", "channels_last", "base_channels", "stages", "convs_per_stage", "kernel",
-    "downsample", "batch_norm", "head",
-)  # fmt: skip
-SPEC_SUFFIXES: Final = (".toml", ".json", ".yaml", ".yml")
-
-
-def parse_parameter(text: str) -> tuple[str, str]:
-    name, separator, value = text.partition("=")
-    if not separator or not name.strip():
-        raise click.BadParameter(f"{text!r}: write NAME=VALUE", param_hint="'--param'")
-    return name.strip().replace("-", "_"), value.strip()
-
-
-def preset_value(kind: type, text: str) -> object:
-    """Read a ``--param`` value as the preset parameter's type."""
-    if kind is bool:
-        lowered = text.lower()
-        if lowered in ("true", "yes", "on", "1"):
-            return True
-        if lowered in ("false", "no", "off", "0"):
-            return False
-        raise ConvCostError(f"expected true or false, got {text!r}")
-    if kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            raise ConvCostError(
-                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
-            ) from None
-    return text
-
-
-def load_network(
-    source: str,
-    *,
-    width: float | None,
-    resolution: int | None,
-    classes: int | None,
-    raw: tuple[str, ...],
-) -> Network:
-    """A spec file (by suffix or existing path) or a preset with its parameters: the common
-    ones by option (None when not given), any other as ``--param NAME=VALUE``."""
-    given: dict[str, object] = {"width": width, "resolution": resolution, "classes": classes}
-    parameters = {name: value for name, value in given.items() if value is not None}
-    from pathlib import Path
-
-    from convcost.presets import PRESETS, build_preset, get_preset
-
-    path = Path(source)
-    if path.suffix.lower() in SPEC_SUFFIXES or (source not in PRESETS and path.exists()):
-        if parameters or raw:
-            raise ConvCostError(f"preset parameters do not apply to the spec file {source}")
-        from convcost.specs import load_spec
-
-        return load_spec(path)
-
-    try:
-        preset = get_preset(source)
-    except ConvCostError as error:
-        raise ConvCostError(f"{error}; or give a spec file ({', '.join(SPEC_SUFFIXES)})") from error
-    values = dict(parameters)
-    for text in raw:
-        name, value = parse_parameter(text)
-        kind = preset.parameter(name).type  # an unknown name raises, naming the valid ones
-        try:
-            values[name] = preset_value(kind, value)
-        except ConvCostError as error:
-            raise ConvCostError(f"--param {name}: {error}") from error
-    return build_preset(source, **values)
-
-
-def network_options(command: F) -> F:
-    """NETWORK (a preset or spec file) and the preset parameters every preset may take."""
-    for option in reversed(
-        [
-            click.option(
-                "--width", type=float, default=None,
-                help="Width multiplier α of a preset (e.g. mobilenet-v1 --width 0.5).",
-            ),
-            click.option(
-                "--resolution", type=click.IntRange(min=1), default=None,
-                help="Input resolution of a preset.",
-            ),
-            click.option(
-                "--param", "raw_parameters", multiple=True, metavar="NAME=VALUE",
-                help="Any other preset parameter (repeatable), e.g. --param shallow=true.",
-            ),
-        ]
-    ):  # fmt: skip
-        command = option(command)
-    return command
-
-
-def explicitly_given(ctx: click.Context, names: tuple[str, ...]) -> list[str]:
-    from click.core import ParameterSource
-
-    return [name for name in names if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE]
-
-
-def option_name(ctx: click.Context, name: str) -> str:
-    """The longest flag of parameter `name`, as the user types it (``--input``)."""
-    for param in ctx.command.params:
-        if param.name == name:
-            return max(param.opts, key=len)
-    return name
-
-
-def convention_option(command: F) -> F:
-    return click.option(
-        "--convention",
-        default="paper",
-        show_default=True,
-        help="Counting profile for the MACs column (see `convcost conventions`).",
-    )(command)
-
-
 @main.command()
-@click.argument("network_source", metavar="[NETWORK]", required=False)
-@click.option(
-    "--input", "input_shape", type=ShapeType(), default=PYRAMID_DEFAULT_INPUT, show_default=True,
-    help="Pyramid input shape, C×H×W (or hwc:H×W×C).",
-)  # fmt: skip
-@click.option("--channels-last", is_flag=True, is_eager=True, help="Read --input as H×W×C.")
-@size_option(
-    "--base-channels", help="Channels of the first stage (doubled each stage).", default=128
-)
-@size_option("--stages", help="Number of stages (resolution halves after each).", default=4)
-@size_option("--convs-per-stage", help="Convolutions per stage.", default=1)
-@size_option("-k", "--kernel", help="Kernel size k (k×k).", default=3)
-@click.option(
-    "--downsample", type=click.Choice(["pool", "stride"]), default="pool", show_default=True,
-    help="Halve resolution by 2×2 max pooling after each stage, or by stride 2.",
-)  # fmt: skip
-@click.option("--batch-norm", is_flag=True, help="Batch norm after each convolution.")
-@click.option(
-    "--head", type=click.Choice(["none", "global", "flatten"]), default="none", show_default=True,
-    help="Classifier head: global average pooling or flatten, then dense.",
-)  # fmt: skip
-@click.option(
-    "--classes", type=click.IntRange(min=1), default=None,
-    help="Classes of the dense head (pyramid: 1000) or of a preset.",
-)  # fmt: skip
+@network_argument(required=False)
 @network_options
+@pyramid_option("--base-channels", parameter="base_channels")
+@pyramid_option("--stages", parameter="stages")
+@pyramid_option("--convs-per-stage", parameter="convs_per_stage")
+@pyramid_option("-k", "--kernel", parameter="kernel_size")
+@pyramid_option("--downsample", parameter="downsample")
+@pyramid_option("--batch-norm", parameter="batch_norm", flag=True)
+@pyramid_option("--head", parameter="head")
 @click.option(
     "--families", type=FamiliesType(), default="regular,spatial,depthwise", show_default=True,
     help="Families to compare (regular is always shown).",
 )  # fmt: skip
-@click.option(
-    "--bias", type=click.Choice(["none", "pointwise", "both"]), default=None,
-    help="Biases: none; pointwise (one per separable layer, Keras SeparableConv2D); both (one "
-    "per part, two biased PyTorch convs). [default: none for the pyramid, pointwise otherwise]",
-)  # fmt: skip
-@click.option("--keep-first", is_flag=True, help="Keep the first convolution regular (MobileNet).")
+@rewriting_options
 @click.option("--layers", "by_layer", is_flag=True, help="One row per layer instead of per stage.")
 @click.option("--by-type", is_flag=True, help="MACs and params per layer type, per family.")
-@convention_option
-@common_count_options
-@click.pass_context
+@counting_options
+@device_options
+@plot_options
+@exact_option
+@document_options
 @reports_errors
 def compare(
-    ctx: click.Context,
     network_source: str | None,
-    input_shape: Any,
-    channels_last: bool,
-    base_channels: int,
-    stages: int,
-    convs_per_stage: int,
-    kernel: int,
-    downsample: str,
-    batch_norm: bool,
-    head: str,
-    classes: int | None,
-    width: float | None,
-    resolution: int | None,
-    raw_parameters: tuple[str, ...],
     families: tuple[Family, ...],
-    bias: BiasConvention | None,
-    keep_first: bool,
     by_layer: bool,
     by_type: bool,
-    convention: str,
+    plot_path: str | None,
+    log_scale: bool,
     exact: bool,
-    flops: bool,
-    flops_only: bool,
-    flops_bias: bool,
     output_format: str | None,
+    output_path: str | None,
+    **given: Any,
 ) -> None:
     """Compare convolution families across a network, per stage and in total.
 
-    NETWORK is a preset (see `convcost presets`) or a spec file (.toml, .json, .yaml); every
-    regular k×k convolution is rewritten into each family. Without NETWORK: the built-in
-    pyramid, by default seed 001's setting: a 64×128×128 input and four stages of one 3×3
+    NETWORK is a preset (see `convcost presets`), a spec file (.toml, .json, .yaml), a
+    model file (.onnx, .keras, Keras's model.to_json() .json) or a PyTorch model factory,
+    FILE.py:FUNCTION (your code, imported and called; needs --input). Every regular k×k
+    convolution is rewritten into each family. Without NETWORK: the built-in
+    pyramid (Matani & Singh 2023): a 64×128×128 input and four stages of one 3×3
     convolution each, halving resolution and doubling channels (64→128→256→512→1024).
 
     \b
@@ -419,242 +236,114 @@ def compare(
       convcost compare --input 3x224x224 --base-channels 32 --stages 5
       convcost compare --convs-per-stage 2 --downsample stride --layers --exact
       convcost compare --families depthwise --format latex
-      convcost compare mobilenet-v1 --width 0.5 --keep-first
-      convcost compare my-net.toml --format json
+      convcost compare mobilenet-v1 --width 0.5 --param regular=true
+      convcost compare resnet18 --convention thop --format csv
+      convcost compare --device rtx-4090 --dtype float16
+      convcost compare mobilenet-v1 --plot families.svg --log
     """
-    from convcost.builders import pyramid
-    from convcost.network import compare as compare_families
-    from convcost.report import by_kind_table, comparison_document, comparison_tables
+    from convcost.report import compare_families
 
-    if network_source is None:
-        if width is not None or resolution is not None or raw_parameters:
-            raise ConvCostError("--width, --resolution and --param need a NETWORK preset")
-        if classes is not None and head == "none":
-            raise ConvCostError(f"--classes {classes} needs a classifier: add --head global")
-        bias = bias or "none"
-        network = pyramid(
-            input_shape=input_shape,
-            base_channels=base_channels,
-            stages=stages,
-            convs_per_stage=convs_per_stage,
-            kernel_size=kernel,
-            downsample=downsample,  # type: ignore[arg-type]
-            bias=bias != "none",
-            batch_norm=batch_norm,
-            head=head,  # type: ignore[arg-type]
-            classes=classes or 1000,
-        )
-    else:
-        pyramid_only = explicitly_given(ctx, PYRAMID_OPTIONS)
-        if pyramid_only:
-            names = " and ".join(option_name(ctx, name) for name in pyramid_only)
-            verb = "shapes" if len(pyramid_only) == 1 else "shape"
-            raise ConvCostError(f"{names} {verb} the built-in pyramid, not a NETWORK")
-        bias = bias or "pointwise"
-        network = load_network(
-            network_source, width=width, resolution=resolution, classes=classes, raw=raw_parameters
-        )
-    from dataclasses import replace
-
-    if network.input_shape.ndim < 2 and not explicitly_given(ctx, ("families",)):
-        # 1-D inputs have no spatial factorisation; leave that family out unless asked.
-        families = tuple(family for family in families if family != "spatially_separable")
-    comparison = compare_families(network, families, bias=bias, keep_first=keep_first)
-
-    def counted_by_convention() -> tuple[Any, dict[str, Any]]:
-        from convcost.conventions import count
-
-        profile = resolve_profile(convention)
-        return profile, {
-            family: count(cost, profile)
-            for family, cost in zip(comparison.families, comparison.costs)
-        }
-
-    output_format = resolve_format(output_format)
-    metrics = count_metrics(flops, flops_only)
-    exact = exact or output_format == "csv"
-    tables = comparison_tables(
-        comparison,
-        metrics=metrics,
-        by_group=not by_layer,
-        exact=exact,
-        count_bias=flops_bias,
-        bias=bias,
+    source = network_source or "pyramid"
+    pyramid = _pyramid_parameters(source, given)
+    _check_plot(plot_path)
+    report = compare_families(
+        _network(source, given, extra=pyramid),
+        families=families,
+        rewriting=rewriting_from(given["bias"], given["keep_first"], given["mid_channels"]),
+        counting=_counting(given),
+        by_layer=by_layer,
+        by_type=by_type,
+        device=device_from(given["device_text"]),
+        dtype=given["dtype"],
+        batch_size=given["batch_size"],
     )
-    if convention != "paper":  # the notes already define paper's MACs; others get a line
-        profile, counted = counted_by_convention()
-        line = (
-            f"The tables count MACs as papers do; counted with {profile_title(profile)}, "
-            "the totals are: "
-            + ", ".join(
-                f"{family.replace('_', ' ')} {result.total:,}" for family, result in counted.items()
-            )
-        )
-        tables = tuple(replace(table, notes=(*table.notes, line)) for table in tables)
-    if by_type:
-        tables += tuple(
-            by_kind_table(
-                cost, exact=exact, title=f"{family.replace('_', ' ').capitalize()}: by layer type"
-            )
-            for family, cost in zip(comparison.families, comparison.costs)
-        )
+    reads = files_read(network_source, given["convention"], given["device_text"])
+    emit(report, output_format, exact=exact, output_path=output_path, reads=reads)
+    if plot_path is not None:
+        from convcost.plot import plot_comparison
 
-    def document() -> dict[str, Any]:
-        data = comparison_document(comparison, count_bias=flops_bias, bias=bias)
-        profile, counted = counted_by_convention()
-        data["convention"] = {
-            family: profile_document(profile, result) for family, result in counted.items()
-        }
-        return data
+        plot_comparison(report, plot_path, log=log_scale)
 
-    emit_tables(tables, output_format, document)
+
+def _pyramid_parameters(source: str, given: dict[str, Any]) -> dict[str, str]:
+    """The pyramid options given (taken out of `given`), as preset parameters."""
+    pyramid = {PYRAMID_OPTIONS[name]: given.pop(name) for name in PYRAMID_OPTIONS}
+    pyramid = {name: value for name, value in pyramid.items() if value is not None}
+    if pyramid and source != "pyramid":
+        names = ", ".join(f"--{name.replace('_', '-')}" for name in pyramid)
+        raise ConvCostError(f"{names}: options of the built-in pyramid, not of {source}")
+    return pyramid
+
+
+def _check_plot(path: str | None) -> None:
+    """Refuse a bad --plot (or a missing matplotlib) before any work."""
+    if path is not None:
+        from convcost.plot import check_plot_path, load_matplotlib
+
+        check_plot_path(path)
+        load_matplotlib()
+
+
+def _network(source: str, given: dict[str, Any], *, extra: dict[str, str] | None = None) -> Network:
+    return network_from(
+        source,
+        input_shape=given["input_shape"],
+        width=given["width"],
+        resolution=given["resolution"],
+        classes=given["classes"],
+        raw_parameters=given["raw_parameters"],
+        strict=given["strict"],
+        extra=extra,
+    )
+
+
+def _counting(given: dict[str, Any]) -> Counting:
+    return counting_from(given["convention"], given["flops"], given["flops_only"],
+                         given["flops_bias"])  # fmt: skip
 
 
 @main.command()
-@click.argument("input_shape", metavar="INPUT", type=ShapeType())
-@click.option("--channels-last", is_flag=True, is_eager=True, help="Read INPUT as H×W×C.")
-@click.option(
-    "-o", "--out", "out_channels", type=click.IntRange(min=1), required=True,
-    help="Output channels N.",
-)  # fmt: skip
-@click.option("-k", "--kernel", default="3", show_default=True, help="Kernel size: k or kh,kw.")
-@click.option("-s", "--stride", default="1", show_default=True, help="Stride: s or sh,sw.")
-@click.option(
-    "-p", "--padding", default="0", show_default=True,
-    help="Padding: valid, same, same-pytorch, p, ph,pw, or per side 0:1,0:1.",
-)  # fmt: skip
-@click.option("-d", "--dilation", default="1", show_default=True, help="Dilation: d or dh,dw.")
-@size_option("-g", "--groups", help="Groups of the regular convolution.", default=1)
-@size_option("--depth-multiplier", help="Depth multiplier of the depthwise part.", default=1)
-@click.option("--mid-channels", type=click.IntRange(min=1), default=None,
-              help="Channels between the k×1 and 1×k parts [default: N].")  # fmt: skip
-@click.option(
-    "--bias", type=click.Choice(["none", "pointwise", "both"]), default="none", show_default=True,
-    help="none; pointwise (Keras SeparableConv2D); both (a bias on every part).",
-)  # fmt: skip
-@click.option("--explain", is_flag=True, help="Print every formula with the numbers substituted.")
-@common_count_options
-@reports_errors
-def layer(
-    input_shape: Any,
-    channels_last: bool,
-    out_channels: int,
-    kernel: str,
-    stride: str,
-    padding: str,
-    dilation: str,
-    groups: int,
-    depth_multiplier: int,
-    mid_channels: int | None,
-    bias: str,
-    explain: bool,
-    exact: bool,
-    flops: bool,
-    flops_only: bool,
-    flops_bias: bool,
-    output_format: str | None,
-) -> None:
-    """One convolution in the three families, side by side.
-
-    \b
-    Examples:
-      convcost layer 3x15x15 --out 10 -k 3 --explain        # seed 002: 45,630 vs 9,633
-      convcost layer 16x128x128 -o 32 -k 3 -p same           # seed 001: 75.50M vs 10.75M
-      convcost layer hwc:32x32x3 -o 64 -k 3 --bias both --exact  # seed 000: 1,792 vs 286
-    """
-    from convcost.costs import layer_cost
-    from convcost.layers import Conv, DepthwiseSeparableConv, Layer, SpatiallySeparableConv
-    from convcost.report import explain as explain_cost
-    from convcost.report import layer_document, layer_table
-
-    sizes = {
-        "kernel": int_or_pair("--kernel", kernel),
-        "stride": int_or_pair("--stride", stride),
-        "dilation": int_or_pair("--dilation", dilation),
-    }
-    pad = padding if padding in ("valid", "same", "same-pytorch") else padding_option(padding)
-    window: dict[str, Any] = {
-        "kernel_size": sizes["kernel"],
-        "stride": sizes["stride"],
-        "dilation": sizes["dilation"],
-        "padding": pad,
-        "out_channels": out_channels,
-    }
-    layers: dict[str, Layer] = {
-        "regular": Conv(**window, groups=groups, bias=bias != "none"),
-        "spatially_separable": SpatiallySeparableConv(
-            **window,
-            mid_channels=mid_channels,
-            bias=bias,  # type: ignore[arg-type]
-        ),
-        "depthwise_separable": DepthwiseSeparableConv(
-            **window,
-            depth_multiplier=depth_multiplier,
-            bias=bias,  # type: ignore[arg-type]
-        ),
-    }
-    costs: dict[Any, Any] = {}
-    for family, spec in layers.items():
-        try:
-            costs[family] = layer_cost(spec, input_shape)
-        except ConvCostError as error:
-            if family == "spatially_separable" and input_shape.ndim < 2:
-                continue  # a 1-D convolution has no spatial factorisation
-            raise ConvCostError(f"{family.replace('_', ' ')}: {error}") from error
-    output_format = resolve_format(output_format)
-    table = layer_table(
-        costs,
-        exact=exact or output_format == "csv",
-        count_bias=flops_bias,
-        tree=output_format in ("rich", "plain"),
-        bias=bias,
-        metrics=count_metrics(flops, flops_only),
-    )
-    emit_tables(
-        (table,), output_format, lambda: layer_document(costs, count_bias=flops_bias, bias=bias)
-    )
-    if explain and output_format not in ("json", "csv"):
-        lines = [line for cost in costs.values() for line in (*explain_cost(cost), "")]
-        click.echo(explanation_block(lines, output_format), nl=False)
-
-
-@main.command()
-@click.argument("network_source", metavar="NETWORK")
+@network_argument(required=True)
 @network_options
-@click.option("--classes", type=click.IntRange(min=1), default=None, help="Classes of a preset.")
 @click.option(
-    "--family", type=click.Choice(["regular", "spatial", "depthwise"]), default="regular",
+    "--family", type=ChoiceType(("regular", "spatial", "depthwise")), default="regular",
     show_default=True, help="Rewrite the regular k×k convolutions into this family first.",
 )  # fmt: skip
-@click.option(
-    "--bias", type=click.Choice(["none", "pointwise", "both"]), default="pointwise",
-    show_default=True, help="Bias convention of rewritten separable layers.",
-)  # fmt: skip
-@click.option("--keep-first", is_flag=True, help="Keep the first convolution regular.")
+@rewriting_options
 @click.option("--by-type", is_flag=True, help="Also MACs and params per layer type.")
-@convention_option
-@common_count_options
+@click.option("--memory", "memory_column", is_flag=True,
+              help="A column of each layer's activation bytes.")  # fmt: skip
+@device_options
+@click.option(
+    "--optimizer", type=ChoiceType(("sgd", "momentum", "adam")), default=None,
+    help="Also what training costs with this optimizer: memory kept, multiply-adds.",
+)  # fmt: skip
+@counting_options
+@plot_options
+@exact_option
+@document_options
 @reports_errors
 def summary(
     network_source: str,
-    width: float | None,
-    resolution: int | None,
-    raw_parameters: tuple[str, ...],
-    classes: int | None,
     family: str,
-    bias: BiasConvention,
-    keep_first: bool,
     by_type: bool,
-    convention: str,
+    memory_column: bool,
+    device_text: str | None,
+    dtype: str,
+    batch_size: int,
+    optimizer: str | None,
+    plot_path: str | None,
+    log_scale: bool,
     exact: bool,
-    flops: bool,
-    flops_only: bool,
-    flops_bias: bool,
     output_format: str | None,
+    output_path: str | None,
+    **given: Any,
 ) -> None:
     """One network layer by layer, as torchinfo and Keras summaries show it.
 
-    NETWORK is a preset (see `convcost presets`) or a spec file (.toml, .json, .yaml).
+    NETWORK is a preset (see `convcost presets`), a spec file (.toml, .json, .yaml), a
+    model file (.onnx, .keras, Keras's model.to_json() .json) or a PyTorch model factory,
+    FILE.py:FUNCTION (your code, imported and called; needs --input).
 
     \b
     Examples:
@@ -662,406 +351,349 @@ def summary(
       convcost summary mobilenet-v1 --width 0.75 --resolution 192 --by-type
       convcost summary vgg-cifar --family depthwise
       convcost summary vgg16 --convention thop --format json
-      convcost summary my-net.toml --exact
+      convcost summary resnet50 --batch-size 32 --dtype float16 --memory
+      convcost summary mobilenet-v2 --device jetson-orin-nano-8gb --dtype float16
+      convcost summary resnet18 --optimizer adam --batch-size 64
+      convcost summary mobilenet-v2 --device a100-sxm4-80gb --plot roofline.png
+      convcost summary model.onnx --input 3x320x320
+      convcost summary model.keras --strict
+      convcost summary model.py:build --input 3x224x224
     """
-    from convcost.conventions import count
-    from convcost.costs import flops as flops_of
-    from convcost.memory import memory_estimate
-    from convcost.network import network_cost, rewrite
-    from convcost.report import by_kind_table, summary_document, summary_table
+    from convcost.network import parse_family
+    from convcost.report import summary as summarize
 
-    network = load_network(
-        network_source, width=width, resolution=resolution, classes=classes, raw=raw_parameters
+    _check_plot(plot_path)
+    report = summarize(
+        _network(network_source, given),
+        family=parse_family(family),
+        rewriting=rewriting_from(given["bias"], given["keep_first"], given["mid_channels"]),
+        counting=_counting(given),
+        by_type=by_type,
+        dtype=dtype,  # type: ignore[arg-type]
+        batch_size=batch_size,
+        memory_column=memory_column,
+        device=device_from(device_text),
+        optimizer=optimizer,  # type: ignore[arg-type]
     )
-    profile = resolve_profile(convention)
-    if family != "regular":
-        network = rewrite(network, FAMILY_NAMES[family], bias=bias, keep_first=keep_first)  # type: ignore[arg-type]
-    cost = network_cost(network)
-    counted = count(cost, profile)
-    if flops_only and profile.name != "paper":
-        raise ConvCostError(
-            "--flops-only doubles the MACs papers count; it does not combine with "
-            f"--convention {convention} (calflops is the profile that counts FLOPs)"
-        )
-    row_flops = tuple(
-        flops_of(row.cost.macs, row.cost.bias_adds, count_bias=flops_bias) for row in cost.rows
-    )
-    memory = memory_estimate(cost)
-    output_format = resolve_format(output_format)
-    exact = exact or output_format == "csv"
-    rewritten = (
-        (f"Every regular k×k convolution rewritten as {FAMILY_NAMES[family].replace('_', ' ')}"
-         f" (separable bias: {bias})",)
-        if family != "regular" else ()
-    )  # fmt: skip
-    notes = (
-        *rewritten,
-        f"Counted with {profile_title(profile)}: {counted.total:,} in total",
-        *(
-            (f"FLOPs = 2 × MACs{' + bias additions' if flops_bias else ''}: "
-             f"{2 * cost.totals.macs + (cost.totals.bias_adds if flops_bias else 0):,}",)
-            if flops else ()
-        ),
-        memory_note(memory),
-    )  # fmt: skip
-    tables: tuple[Any, ...] = (
-        summary_table(
-            cost,
-            exact=exact,
-            counts=row_flops if flops_only else counted.rows,
-            count_title="FLOPs" if flops_only else "MACs" if profile.name == "paper" else "Ops",
-            notes=notes,
-        ),
-    )
-    if by_type:
-        tables += (by_kind_table(cost, exact=exact),)
+    reads = files_read(network_source, given["convention"], device_text)
+    emit(report, output_format, exact=exact, output_path=output_path, reads=reads)
+    if plot_path is not None:
+        from convcost.plot import plot_summary
 
-    def document() -> dict[str, Any]:
-        data = summary_document(
-            cost, count_bias=flops_bias, bias=bias if family != "regular" else "as specified"
-        )
-        data["family"] = FAMILY_NAMES[family]
-        data["convention"] = profile_document(profile, counted)
-        data["memory"] = {
-            "input_bytes": memory.input_bytes,
-            "forward_backward_bytes": memory.forward_backward_bytes,
-            "params_bytes": memory.params_bytes,
-            "total_bytes": memory.total_bytes,
-        }
-        return data
-
-    emit_tables(tables, output_format, document)
-
-
-def memory_note(memory: Any) -> str:
-    lines = (
-        ("input", memory.input_bytes),
-        ("forward/backward", memory.forward_backward_bytes),
-        ("params", memory.params_bytes),
-        ("total", memory.total_bytes),
-    )
-    sizes = ", ".join(f"{name} {count / 1e6:.2f} MB" for name, count in lines)
-    return f"Memory (float32, batch 1, as torchinfo reports it): {sizes}"
-
-
-def profile_title(profile: Any) -> str:
-    return f"the {profile.name!r} convention ({profile.description})"
-
-
-def profile_document(profile: Any, counted: Any) -> dict[str, Any]:
-    from convcost.conventions import profile_to_mapping
-
-    return {
-        "profile": profile_to_mapping(profile),
-        "total": counted.total,
-        "breakdown": dict(counted.breakdown),
-        "differences_from_paper": dict(counted.differences),
-    }
+        plot_summary(report, plot_path, roofline=report.roofline, log=log_scale)
 
 
 @main.command()
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
-              help="Output format [default: rich in a terminal, plain otherwise].")  # fmt: skip
-def presets(output_format: str | None) -> None:
+@network_argument(required=False)
+@network_options
+@pyramid_option("--base-channels", parameter="base_channels")
+@pyramid_option("--stages", parameter="stages")
+@pyramid_option("--convs-per-stage", parameter="convs_per_stage")
+@pyramid_option("-k", "--kernel", parameter="kernel_size")
+@pyramid_option("--downsample", parameter="downsample")
+@pyramid_option("--batch-norm", parameter="batch_norm", flag=True)
+@pyramid_option("--head", parameter="head")
+@click.option(
+    "--families", type=FamiliesType(), default="regular,spatial,depthwise", show_default=True,
+    help="Families to cost at each point (regular is always shown).",
+)  # fmt: skip
+@rewriting_options
+@counting_options
+@device_options
+@plot_options
+@click.option(
+    "--plot-x",
+    default=None,
+    metavar="NAME",
+    help="The swept parameter along the chart's x axis (the first by default).",
+)
+@exact_option
+@document_options
+@reports_errors
+def sweep(
+    network_source: str | None,
+    families: tuple[Family, ...],
+    plot_path: str | None,
+    log_scale: bool,
+    plot_x: str | None,
+    exact: bool,
+    output_format: str | None,
+    output_path: str | None,
+    **given: Any,
+) -> None:
+    """Cost a preset at every point of a grid of its parameters: one row per point.
+
+    Any preset parameter given several values is swept: a list (0.25,0.5,1), an
+    inclusive range (128:224:32, step 1 by default), or both (96:128:32,224). Several
+    swept parameters give every combination. Without NETWORK: the built-in pyramid.
+
+    \b
+    Examples:
+      convcost sweep mobilenet-v1 --width 0.25,0.5,0.75,1     # MobileNet's Table 6
+      convcost sweep mobilenet-v1 --resolution 128:224:32     # MobileNet's Table 7
+      convcost sweep --base-channels 32,64,128,256 --kernel 3,5,7 --families depthwise
+      convcost sweep resnet50 --width 0.5:2:0.5 --resolution 160:224:32 --format csv
+      convcost sweep mobilenet-v2 --width 0.5,1 --device jetson-orin-nano-8gb --plot t.png
+    """
+    from convcost.sources import parse_assignments
+    from convcost.sweep import split_grid
+    from convcost.sweep import sweep as run_sweep
+
+    if given["strict"]:
+        raise click.UsageError("--strict applies to model files; a sweep runs over a preset")
+    source = network_source or "pyramid"
+    named = {"width": given["width"], "resolution": given["resolution"],
+             "classes": given["classes"], **_pyramid_parameters(source, given)}  # fmt: skip
+    parameters = parse_assignments(
+        given["raw_parameters"], given={k: v for k, v in named.items() if v is not None}
+    )
+    grid, fixed = split_grid(parameters)
+    _check_plot(plot_path)
+    progress = _Progress()
+    try:
+        report = run_sweep(
+            source,
+            grid,
+            families=families,
+            rewriting=rewriting_from(given["bias"], given["keep_first"], given["mid_channels"]),
+            counting=_counting(given),
+            input_shape=given["input_shape"],
+            base_parameters=fixed,
+            device=device_from(given["device_text"]),
+            dtype=given["dtype"],
+            batch_size=given["batch_size"],
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    reads = files_read(given["convention"], given["device_text"])
+    emit(report, output_format, exact=exact, output_path=output_path, reads=reads)
+    if plot_path is not None:
+        from convcost.plot import plot_sweep
+
+        plot_sweep(report, plot_path, x=plot_x, log=log_scale)
+
+
+class _Progress:
+    """A progress bar on stderr for a sweep that runs past half a second; none when
+    stderr is not a terminal (a pipe, a file, a test)."""
+
+    DELAY: Final = 0.5
+
+    def __init__(self) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.start = self.clock()
+        self.shown = sys.stderr is not None and sys.stderr.isatty()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if not self.shown or self.clock() - self.start < self.DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("sweeping", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@main.command()
+@click.argument("input_shape", metavar="INPUT", type=ShapeType())
+@click.option("--channels-last", is_flag=True, is_eager=True, help="Read INPUT as H×W×C.")
+@click.option("-o", "--out", "out_channels", type=CountType(), required=True,
+              help="Output channels N.")  # fmt: skip
+@click.option("-k", "--kernel", type=WindowType(), default="3", show_default=True,
+              help="Kernel size: k or kh,kw.")  # fmt: skip
+@click.option("-s", "--stride", type=WindowType(), default="1", show_default=True,
+              help="Stride: s or sh,sw.")  # fmt: skip
+@click.option(
+    "-p", "--padding", type=PaddingType(), default="0", show_default=True,
+    help="Padding: valid, same, same-pytorch, p, ph,pw, or per side 0:1,0:1.",
+)  # fmt: skip
+@click.option("-d", "--dilation", type=WindowType(), default="1", show_default=True,
+              help="Dilation: d or dh,dw.")  # fmt: skip
+@click.option("-g", "--groups", type=CountType(), default=1, show_default=True,
+              help="Groups of the regular convolution.")  # fmt: skip
+@click.option("--depth-multiplier", type=CountType(), default=1, show_default=True,
+              help="Depth multiplier of the depthwise part.")  # fmt: skip
+@click.option(
+    "--no-bias", is_flag=True,
+    help="A convolution without bias (PyTorch bias=False, Keras use_bias=False).",
+)  # fmt: skip
+@rewriting_options
+@click.option("--explain", is_flag=True, help="Print every formula with the numbers substituted.")
+@counting_options
+@exact_option
+@document_options
+@reports_errors
+def layer(
+    input_shape: Shape,
+    channels_last: bool,
+    out_channels: int,
+    kernel: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    depth_multiplier: int,
+    no_bias: bool,
+    explain: bool,
+    exact: bool,
+    output_format: str | None,
+    output_path: str | None,
+    **given: Any,
+) -> None:
+    """One convolution in the three families, side by side.
+
+    The convolution is biased, as PyTorch's and Keras's are by default (--no-bias drops
+    it); its separable forms get the --bias convention.
+
+    \b
+    Examples:
+      convcost layer 3x15x15 --out 10 -k 3 --no-bias --explain  # 45,630 vs 9,633 MACs
+      convcost layer 16x128x128 -o 32 -k 3 -p same --no-bias     # 75.50M vs 10.75M MACs
+      convcost layer hwc:32x32x3 -o 64 -k 3 --bias both           # 1,792 vs 286 params
+    """
+    from convcost.report import compare_layer
+
+    if given["keep_first"]:
+        raise click.UsageError("--keep-first keeps a network's first convolution; a layer has one")
+    report = compare_layer(
+        input_shape,
+        out_channels=out_channels,
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=not no_bias,
+        depth_multiplier=depth_multiplier,
+        rewriting=rewriting_from(given["bias"], False, given["mid_channels"]),
+        counting=_counting(given),
+        explain=explain,
+    )
+    reads = files_read(given["convention"])
+    emit(report, output_format, exact=exact, output_path=output_path, reads=reads)
+
+
+@main.command()
+@document_options
+@reports_errors
+def presets(output_format: str | None, output_path: str | None) -> None:
     """List the built-in networks with their parameters and sources.
 
     \b
     Examples:
       convcost presets
       convcost compare mobilenet-v1 --width 0.5
-      convcost export resnet18 --format toml > resnet18.toml
+      convcost export resnet18 --output resnet18.toml
     """
-    from convcost.presets import PRESETS
-    from convcost.report import Column, Table
+    from convcost.report import presets_report
 
-    rows = tuple(
-        (
-            preset.name,
-            preset.description,
-            ", ".join(f"{p.name}={p.default}" for p in preset.parameters) or "-",
-            preset.source,
-        )
-        for preset in PRESETS.values()
-    )
-    table = Table(
-        title="Presets",
-        columns=(
-            Column("Name", "left"),
-            Column("Description", "left", wrap=True),
-            Column("Parameters", "left", wrap=True),
-            Column("Source", "left", wrap=True),
-        ),
-        sections=(rows,),
-    )
-    output_format = resolve_format(output_format)
-    emit_tables(
-        (table,),
-        output_format,
-        lambda: {
-            "schema": "convcost.presets",
-            "version": 1,
-            "presets": [
-                {
-                    "name": preset.name,
-                    "description": preset.description,
-                    "source": preset.source,
-                    "parameters": [
-                        {
-                            "name": p.name,
-                            "type": p.type.__name__,
-                            "default": p.default,
-                            "help": p.help,
-                        }
-                        for p in preset.parameters
-                    ],
-                }
-                for preset in PRESETS.values()
-            ],
-        },
-    )
+    emit(presets_report(), output_format, output_path=output_path)
 
 
 @main.command()
-@click.argument("network_source", metavar="NETWORK")
+@network_argument(required=True)
 @network_options
-@click.option("--classes", type=click.IntRange(min=1), default=None, help="Classes of a preset.")
 @click.option(
-    "--format", "spec_format", type=click.Choice(["toml", "json", "yaml"]), default="toml",
+    "--format", "spec_format", type=ChoiceType(SPEC_FORMATS, "FORMAT"), default="toml",
     show_default=True, help="Spec file format.",
 )  # fmt: skip
+@output_option
 @reports_errors
-def export(
-    network_source: str,
-    width: float | None,
-    resolution: int | None,
-    raw_parameters: tuple[str, ...],
-    classes: int | None,
-    spec_format: str,
-) -> None:
-    """Write a preset (or a spec file) as a spec file, to start editing from.
+def export(network_source: str, spec_format: str, output_path: str | None, **given: Any) -> None:
+    """Write a network (a preset, a spec or model file, a PyTorch factory) as a spec file,
+    to start editing from.
 
     \b
     Examples:
-      convcost export resnet18 > resnet18.toml
+      convcost export resnet18 --output resnet18.toml
       convcost export mobilenet-v1 --width 0.5 --format json
+      convcost export model.onnx --format yaml
     """
     from convcost.specs import dump_spec
 
-    network = load_network(
-        network_source, width=width, resolution=resolution, classes=classes, raw=raw_parameters
-    )
-    click.echo(dump_spec(network, spec_format), nl=False)  # type: ignore[arg-type]
+    text = dump_spec(_network(network_source, given), spec_format)  # type: ignore[arg-type]
+    if output_path is None:
+        click.echo(text, nl=False)
+        return
+    from convcost.files import check_output, write_atomic
 
-
-PROFILE_SUFFIXES: Final = (".json", ".toml")
-
-
-def resolve_profile(value: str) -> Any:
-    """A built-in profile by name, or a user profile from a .json or .toml file."""
-    from pathlib import Path
-
-    from convcost.conventions import get_profile, profile_from_mapping
-
-    path = Path(value)
-    if path.suffix.lower() not in PROFILE_SUFFIXES:
-        if path.suffix or path.exists():
-            raise ConvCostError(
-                f"--convention {value}: a profile of your own is a .json or .toml file"
-            )
-        return get_profile(value)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConvCostError(f"--convention {value}: cannot read the profile ({error})") from None
-    try:
-        if path.suffix.lower() == ".json":
-            import json
-
-            data = json.loads(text)
-        else:
-            if sys.version_info >= (3, 11):
-                import tomllib
-            else:  # pragma: no cover
-                import tomli as tomllib
-            data = tomllib.loads(text)
-    except ValueError as error:
-        raise ConvCostError(f"--convention {value}: not valid {path.suffix[1:]}: {error}") from None
-    try:
-        return profile_from_mapping(data)
-    except ConvCostError as error:
-        raise ConvCostError(f"--convention {value}: {error}") from error
+    write_atomic(check_output(output_path, inputs=files_read(network_source)), text)
 
 
 @main.command()
-@click.argument("network_source", metavar="[NETWORK]", required=False)
+@network_argument(required=False)
 @network_options
-@click.option("--classes", type=click.IntRange(min=1), default=None, help="Classes of a preset.")
 @click.option(
-    "--convention", "extra_profiles", multiple=True,
-    help="A further profile: a .json or .toml file of your own (repeatable).",
+    "--convention", "extra_profiles", multiple=True, metavar="FILE",
+    help="A further profile: a .json, .toml or .yaml file of your own (repeatable).",
 )  # fmt: skip
-@click.option("--exact", is_flag=True, help="Full integers instead of K/M/G units.")
-@format_option
+@document_options
 @reports_errors
 def conventions(
     network_source: str | None,
-    width: float | None,
-    resolution: int | None,
-    raw_parameters: tuple[str, ...],
-    classes: int | None,
     extra_profiles: tuple[str, ...],
-    exact: bool,
     output_format: str | None,
+    output_path: str | None,
+    **given: Any,
 ) -> None:
     """The counting conventions of the peer tools, and how they count NETWORK.
 
-    Without NETWORK: the profiles, one line each. With NETWORK (a preset or a spec file):
-    one row per profile with its total and, per operation type, where it differs from
-    `paper` — why the tools disagree on that network.
+    Without NETWORK: the profiles, one line each. With NETWORK (as for `summary`): one
+    row per profile with its exact total and, per operation type, where it differs
+    from `paper` — why the tools disagree on that network.
 
     \b
     Examples:
       convcost conventions
       convcost conventions resnet18
-      convcost conventions mobilenet-v2 --exact --format markdown
+      convcost conventions mobilenet-v2 --format markdown
       convcost conventions my-net.toml --convention my-profile.json
     """
-    from convcost.conventions import PROFILES, compare_profiles, profile_to_mapping
-    from convcost.network import network_cost
-    from convcost.report import Column, Table
+    from convcost.conventions import load_profile
+    from convcost.report import conventions_report, profiles_report
 
-    profiles = (*PROFILES.values(), *map(resolve_profile, extra_profiles))
-    output_format = resolve_format(output_format)
-    exact = exact or output_format in ("csv", "json")
+    extra = tuple(map(load_profile, extra_profiles))
     if network_source is None:
-        table = Table(
-            title="Counting conventions",
-            columns=(
-                Column("Profile", "left"),
-                Column("Counts", "left", wrap=True),
-                Column("Peer", "left", wrap=True),
-            ),
-            sections=(tuple((p.name, p.description, p.peer) for p in profiles),),
-        )
-        emit_tables(
-            (table,),
-            output_format,
-            lambda: {
-                "schema": "convcost.conventions",
-                "version": 1,
-                "profiles": [profile_to_mapping(p) for p in profiles],
-            },
-        )
-        return
-    network = load_network(
-        network_source, width=width, resolution=resolution, classes=classes, raw=raw_parameters
-    )
-    cost = network_cost(network)
-    counts = compare_profiles(cost, profiles)
-    table = conventions_table(network.name or network_source, counts, exact=exact)
-    emit_tables(
-        (table,),
-        output_format,
-        lambda: {
-            "schema": "convcost.conventions",
-            "version": 1,
-            "network": {
-                "name": network.name,
-                "input_shape": [network.input_shape.channels, *network.input_shape.spatial],
-            },
-            "params": cost.totals.params,
-            "counts": [
-                {
-                    "profile": counted.profile.name,
-                    "peer": counted.profile.peer,
-                    "total": counted.total,
-                    "breakdown": dict(counted.breakdown),
-                    "differences_from_paper": dict(counted.differences),
-                }
-                for counted in counts
-            ],
-        },
-    )
+        if any(given[name] for name in ("input_shape", "width", "resolution", "classes",
+                                        "raw_parameters", "strict")):  # fmt: skip
+            raise ConvCostError("network options need a NETWORK")
+        report = profiles_report(extra)
+    else:
+        report = conventions_report(_network(network_source, given), extra)
+    reads = files_read(network_source, *extra_profiles)
+    emit(report, output_format, output_path=output_path, reads=reads)
 
 
-def conventions_table(title: str, counts: Any, *, exact: bool) -> Any:
-    """One row per profile: its total and where it differs from `paper`, per type."""
-    from convcost.report import Column, Table
-    from convcost.units import format_count
+@main.command()
+@document_options
+@reports_errors
+def devices(output_format: str | None, output_path: str | None) -> None:
+    """List the device profiles that --device names: peak operations per second per data
+    type, memory bandwidth and ridge point, each from its vendor's figures.
 
-    def differences(counted: Any) -> str:
-        parts = [
-            f"{kind} {'+' if value > 0 else '−'}{format_count(abs(value), exact=exact)}"
-            for kind, value in counted.differences.items()
-        ]
-        return ", ".join(parts) or "—"
+    \b
+    Examples:
+      convcost devices
+      convcost devices --format json
+      convcost compare --device a100-sxm4-80gb
+    """
+    from convcost.report import devices_report
 
-    return Table(
-        title=f"{title}: counted by each tool's convention",
-        columns=(
-            Column("Profile", "left"),
-            Column("Total"),
-            Column("Differs from paper by", "left", wrap=True),
-        ),
-        sections=(
-            tuple(
-                (
-                    counted.profile.name,
-                    format_count(counted.total, exact=exact),
-                    differences(counted),
-                )
-                for counted in counts
-            ),
-        ),
-        notes=("paper: multiply-adds of convolutions and dense layers only, as papers quote",),
-    )
+    emit(devices_report(), output_format, output_path=output_path)
 
 
-def explanation_block(lines: list[str], output_format: str) -> str:
-    """`--explain`'s formulas, fenced as the output format wants verbatim text."""
-    text = "\n".join(lines).rstrip("\n") + "\n"
-    if output_format in ("markdown", "github"):
-        return f"\n```text\n{text}```\n"
-    if output_format == "latex":
-        return "\n" + "".join(f"% {line}\n" if line else "%\n" for line in text.splitlines())
-    if output_format == "html":
-        import html
-
-        return f"<pre>\n{html.escape(text)}</pre>\n"
-    if output_format == "rst":
-        return "\n::\n\n" + "".join(f"    {line}\n" if line else "\n" for line in text.splitlines())
-    return "\n" + text
-
-
-def padding_option(text: str) -> Any:
-    """``"1"``, ``"1,2"`` (per axis) or ``"0:1,0:1"`` (before:after per axis)."""
-    if ":" not in text:
-        return int_or_pair("--padding", text, minimum=0)
-    sides = []
-    for axis in text.split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", axis)
-        if match is None:
-            raise click.BadParameter(
-                f"{text!r}: write before:after for every axis, e.g. 0:1,0:1",
-                param_hint="'--padding'",
-            )
-        sides.append((int(match.group(1)), int(match.group(2))))
-    return tuple(sides)
-
-
-def int_or_pair(option: str, text: str, *, minimum: int = 1) -> int | tuple[int, ...]:
-    """``"3"`` → 3; ``"3,1"`` → (3, 1); anything else is a usage error naming the option."""
-    pieces = [piece.strip() for piece in text.split(",")]
-    try:
-        values = tuple(int(piece) for piece in pieces)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not an integer or a comma-separated list", param_hint=f"'{option}'"
-        ) from None
-    if any(value < minimum for value in values):
-        raise click.BadParameter(f"{text!r}: values must be >= {minimum}", param_hint=f"'{option}'")
-    return values[0] if len(values) == 1 else values
-
-
-if __name__ == "__main__":  # pragma: no cover
+def run() -> NoReturn:
+    """Run the command line (the `convcost` script)."""
     main()
+    sys.exit(EXIT_OK)  # pragma: no cover - main() always exits

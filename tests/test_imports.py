@@ -17,7 +17,7 @@ import convcost
 
 FRONT_END = ("click", "rich", "tabulate")
 # The command line and the renderers are the two modules allowed to use them.
-FRONT_END_MODULES = frozenset({"convcost.cli", "convcost.render"})
+FRONT_END_MODULES = frozenset({"convcost.cli", "convcost.options", "convcost.render"})
 # `python -m convcost` runs the command when imported, so it is not imported here.
 MODULES = sorted(
     info.name

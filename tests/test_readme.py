@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_readme_starts_with_the_two_setup_commands() -> None:
 
 def test_readme_conventions_table_is_the_commands_output(request: pytest.FixtureRequest) -> None:
     """The "Why do tools disagree?" table equals `convcost conventions resnet18`."""
-    output = command_output("conventions", "resnet18", "--exact", "--format", "markdown")
+    output = command_output("conventions", "resnet18", "--format", "markdown")
     check_block(request, "conventions-resnet18", output)
 
 
@@ -72,3 +73,41 @@ def test_readme_python_examples_run() -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+OUTPUT_BLOCK = re.compile(r"<!-- output: (convcost [^>]*?) -->\n(.*?)<!-- /output -->", re.S)
+
+
+def test_readme_output_blocks_are_the_commands_output(request: pytest.FixtureRequest) -> None:
+    """Every ``<!-- output: convcost ... -->`` block holds what that command prints
+    (`pytest --update-golden` rewrites them)."""
+    text = README.read_text(encoding="utf-8")
+    commands = OUTPUT_BLOCK.findall(text)
+    assert commands
+    for command, block in commands:
+        output = command_output(*shlex.split(command)[1:])
+        expected = f"```\n$ {command}\n{output}```\n"
+        if request.config.getoption("--update-golden"):
+            text = text.replace(
+                f"<!-- output: {command} -->\n{block}<!-- /output -->",
+                f"<!-- output: {command} -->\n{expected}<!-- /output -->",
+            )
+        else:
+            assert block == expected, command
+    if request.config.getoption("--update-golden"):
+        README.write_text(text, encoding="utf-8")
+
+
+EXCERPT = re.compile(r"```\n\$ (convcost [^\n]*)\n(.*?)```", re.S)
+
+
+def test_readme_excerpts_are_lines_of_the_commands_output() -> None:
+    """A shown command whose output is cut (``...``) prints every line shown, in order."""
+    text = OUTPUT_BLOCK.sub("", README.read_text(encoding="utf-8"))
+    excerpts = [(c, b) for c, b in EXCERPT.findall(text) if "\n...\n" in f"\n{b}"]
+    assert excerpts
+    for command, block in excerpts:
+        lines = iter(command_output(*shlex.split(command)[1:]).splitlines())
+        for shown in block.splitlines():
+            if shown != "...":
+                assert shown in lines, (command, shown)  # consumes up to the match: in order
