@@ -707,6 +707,11 @@ def _rewritable(node: Node) -> bool:
     return conv_kind(kernel, 1, 1) == "regular"
 
 
+def _one_axis(conv: Conv) -> bool:
+    """A convolution written for one spatial axis: a kernel of one size in a tuple."""
+    return isinstance(conv.kernel_size, tuple) and len(conv.kernel_size) == 1
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RewriteStats:
     """What a rewrite into one family did: regular convolutions `rewritten` (of which
@@ -783,6 +788,8 @@ class _Rewriter:
             return _rebuilt(node, branches=branches)
         if not isinstance(node, Conv) or not _rewritable(node):
             return node
+        if self.family == "spatially_separable" and _one_axis(node):
+            return node  # a 1-D convolution (of a model read from a file) has no k×1, 1×k
         if self.family == "regular" or (self.keep_first and not (self.rewritten or self.kept)):
             self.kept += 1
             return node

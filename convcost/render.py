@@ -196,20 +196,22 @@ def without_bars(report: Report) -> Report:
     """`report` without its bar columns: what every format but a terminal table shows."""
     from dataclasses import replace
 
-    def table(one: Table) -> Table:
-        keep = [index for index, column in enumerate(one.columns) if column.kind != "bar"]
-        if len(keep) == len(one.columns):
-            return one
+    return replace(report, tables=tuple(map(_table_without_bars, report.tables)))
 
-        row = _picker(keep)
-        return replace(
-            one,
-            columns=tuple(one.columns[index] for index in keep),
-            sections=tuple(tuple(map(row, section)) for section in one.sections),
-            totals=None if one.totals is None else row(one.totals),
-        )
 
-    return replace(report, tables=tuple(map(table, report.tables)))
+def _table_without_bars(table: Table) -> Table:
+    from dataclasses import replace
+
+    keep = [index for index, column in enumerate(table.columns) if column.kind != "bar"]
+    if len(keep) == len(table.columns):
+        return table
+    row = _picker(keep)
+    return replace(
+        table,
+        columns=tuple(table.columns[index] for index in keep),
+        sections=tuple(tuple(map(row, section)) for section in table.sections),
+        totals=None if table.totals is None else row(table.totals),
+    )
 
 
 def _picker(keep: list[int]) -> Callable[[tuple[Cell, ...]], tuple[Cell, ...]]:
@@ -359,6 +361,29 @@ def _layout(table: Table, texts: Sequence[Sequence[str]], width: int) -> list[in
     return [widths[i] if size is None else size for i, size in enumerate(fixed)]
 
 
+def _fitted(
+    table: Table, *, exact: bool, width: int
+) -> tuple[Table, list[Sequence[str]], list[str] | None, list[int] | None]:
+    """`table`, its texts and its column widths at `width` (None: stack it). A share bar
+    is a picture of a number already shown: it is left out before a name would fold."""
+    texts, totals = _cells(table, exact=exact, style="terminal", escape=True)
+    widths = _layout(table, [*texts, *([totals] if totals else [])], width)
+    if any(column.kind == "bar" for column in table.columns) and (
+        widths is None
+        or any(_folds(text, size) for row in texts for text, size in zip(row, widths))
+    ):
+        bare = _table_without_bars(table)
+        bare_texts, bare_totals = _cells(bare, exact=exact, style="terminal", escape=True)
+        bare_widths = _layout(bare, [*bare_texts, *([bare_totals] if bare_totals else [])], width)
+        if bare_widths is not None:
+            return bare, bare_texts, bare_totals, bare_widths
+    return table, texts, totals, widths
+
+
+def _folds(text: str, width: int) -> bool:
+    return len(text) > width
+
+
 def render_rich(report: Report, console: Console, *, exact: bool = False) -> None:
     """Draw `report` on `console` at its width: stages as sections, totals as a footer,
     notes below; names wrap, numbers never do. Text is never read as markup."""
@@ -370,8 +395,7 @@ def render_rich(report: Report, console: Console, *, exact: bool = False) -> Non
     for index, table in enumerate(report.tables):
         if index:
             console.print()
-        texts, totals = _cells(table, exact=exact, style="terminal", escape=True)
-        widths = _layout(table, [*texts, *([totals] if totals else [])], console.width)
+        table, texts, totals, widths = _fitted(table, exact=exact, width=console.width)
         if widths is None:
             _render_stacked(table, texts, totals, console)
         else:

@@ -43,7 +43,10 @@ from convcost.layers import (
     BiasConvention,
     Conv,
     DepthwiseSeparableConv,
+    Layer,
     MidChannels,
+    NotCounted,
+    Operator,
     SpatiallySeparableConv,
 )
 from convcost.memory import (
@@ -400,9 +403,18 @@ def _row_json(row: Row, counting: Counting, counted: int) -> dict[str, Any]:
         **_cost_json(cost, counting),
         "counted": counted,
     }
+    if isinstance(cost.layer, (Operator, NotCounted)):
+        document["op_type"] = cost.layer.op_type
     if cost.parts:
         document["parts"] = [_part_json(part, counting) for part in cost.parts]
     return document
+
+
+def _type_name(layer: Layer) -> str:
+    """What a table's Type column says: the layer's class, or for an operator read from a
+    model file (`Operator`, `NotCounted`) the operator's own name (``MatMul``, ``Erf``)."""
+    op_type: str | None = getattr(layer, "op_type", None)
+    return op_type if op_type is not None else type(layer).__name__
 
 
 def _network_json(network: Network) -> dict[str, Any]:
@@ -747,7 +759,7 @@ def _summary_table(
                     activation_bytes(layer_cost, dtype=memory.dtype, batch_size=memory.batch_size)
                 )
             after = known[id(layer_cost)] = (
-                type(layer_cost.layer).__name__,
+                _type_name(layer_cost.layer),
                 layer_cost.output_shape,
                 layer_cost.params,
                 layer_cost.non_trainable_params,

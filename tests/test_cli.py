@@ -705,6 +705,17 @@ def test_a_share_bar_beside_the_macs_in_a_terminal_only(args: list[str]) -> None
         assert "bar" not in text, output_format
 
 
+def test_the_share_bar_gives_way_before_a_name_folds() -> None:
+    """The bar repeats a number the table shows: at a width where it would fold a layer's
+    name onto two lines, the table drops the bar and keeps every name whole."""
+    wide = run_ok("summary", "resnet18", "--format", "rich", env={"COLUMNS": "160"})
+    narrow = run_ok("summary", "resnet18", "--format", "rich", env={"COLUMNS": "80"})
+    assert "█" in wide or "▋" in wide
+    assert not {"█", *"▏▎▍▌▋▊▉"} & set(narrow)
+    assert "layer1.0.conv1 " in narrow
+    assert "layer4.1.conv2 " in narrow
+
+
 WIDTHS = (40, 60, 80, 100, 200)
 
 

@@ -577,3 +577,23 @@ def test_shared_weights_are_counted_once() -> None:
         network_cost(Network(input_shape=X, layers=(shared, conv(4, shares="shared"))))
     with pytest.raises(LayerError, match="no earlier layer"):
         network_cost(Network(input_shape=X, layers=(conv(8, padding=1, shares="later"),)))
+
+
+def test_a_one_axis_convolution_stays_in_the_spatially_separable_family() -> None:
+    """A model read from a file may run a 1-D convolution inside a 2-D network (after a
+    reshape). It has no k×1 then 1×k form: the spatially separable family keeps it, and
+    rewrites the 2-D one; the depthwise family rewrites both."""
+    from convcost import Reshape
+
+    conv2d = Conv(out_channels=4, kernel_size=3, bias=False)
+    conv1d = Conv(out_channels=8, kernel_size=(3,), bias=False)
+    network = Network(input_shape=Shape(3, (8, 8)),
+                      layers=(conv2d, Reshape(shape=(4, 36)), conv1d))  # fmt: skip
+    spatial = rewrite(network, "spatially_separable").layers
+    assert isinstance(spatial[0], SpatiallySeparableConv)
+    assert spatial[2] is conv1d
+    depthwise = rewrite(network, "depthwise_separable").layers
+    assert all(isinstance(depthwise[i], DepthwiseSeparableConv) for i in (0, 2))
+    regular, spatial_cost, depthwise_cost = compare(network).costs
+    assert spatial_cost.rows[-1].cost == regular.rows[-1].cost
+    assert depthwise_cost.totals.macs < spatial_cost.totals.macs < regular.totals.macs

@@ -179,6 +179,23 @@ def test_a_model_read_from_onnx_writes_a_spec_that_reads_back(name: str) -> None
     assert parse_spec(dump_spec(network, "json"), "json") == network
 
 
+def test_an_operators_type_is_its_name_in_the_file() -> None:
+    """ConvNeXt's operators without a layer family show as the file names them (MatMul,
+    LayerNormalization, Erf) in the table's Type column and as `op_type` in JSON."""
+    from convcost.report import summary
+
+    _, cost = fixture("convnext_tiny")
+    report = summary(cost.network)
+    types = {row[1] for section in report.tables[0].sections for row in section}
+    assert {"MatMul", "LayerNormalization", "Erf", "Conv"} <= types
+    assert "Operator" not in types
+    rows = json.loads(report.to_json())["rows"]
+    operators = [row for row in rows if row["type"] == "Operator"]
+    assert operators
+    assert all(isinstance(row["op_type"], str) for row in operators)
+    assert not any("op_type" in row for row in rows if row["type"] == "Conv")
+
+
 def test_folding_batch_norm_into_the_convolutions() -> None:
     """The default eval export folds BN: conv biases replace γ, β and the statistics."""
     figures = FIGURES["models"]["resnet18"]
