@@ -12,7 +12,6 @@ convcost.errors.FieldError: format must be one of 'json', 'csv', got 'jsno'; did
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Final, TypeGuard, TypeVar
 
@@ -62,6 +61,8 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     >>> suggest("xceptoin", ("xception", "resnet18"))
     "; did you mean 'xception'?"
     """
+    import difflib  # imported here: only a mistyped choice needs it
+
     candidates = tuple(choices)
     if not isinstance(word, str) or not word:
         return ""

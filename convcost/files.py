@@ -18,7 +18,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -27,11 +26,6 @@ from typing import Final, Literal, TypeAlias, get_args
 
 from convcost.errors import FileError
 from convcost.limits import MAX_MODEL_BYTES, MAX_TEXT_BYTES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 __all__ = [
     "DATA_FORMATS",
@@ -240,6 +234,10 @@ def _parse_json(text: str, source: str, error: type[FileError]) -> object:
 
 
 def _parse_toml(text: str, source: str, error: type[FileError]) -> object:
+    if sys.version_info >= (3, 11):  # imported here: most commands read no TOML
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as problem:
@@ -347,6 +345,8 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
 
     An `OSError` from the writing itself propagates: it is not the user's input.
     """
+    import tempfile  # imported here: only --output writes a file
+
     target = _resolved(path)
     descriptor, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name[:64]}.", suffix=".tmp"

@@ -12,12 +12,9 @@ Names are text, never markup: ``[red]net`` prints as written in every format.
 
 from __future__ import annotations
 
-import csv
 import functools
-import html
 import io
 import re
-import textwrap
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from operator import itemgetter
@@ -300,6 +297,8 @@ def render_plain(report: Report, *, exact: bool = False) -> str:
 
 
 def _wrap(note: str) -> str:
+    import textwrap  # csv, html and textwrap are imported where used: json needs none
+
     return textwrap.fill(note, width=NOTE_WIDTH, break_on_hyphens=False, break_long_words=False)
 
 
@@ -541,8 +540,8 @@ def render_tabulate(report: Report, format: str, *, exact: bool = False) -> str:
             notes = "".join(f"% {note}\n" for note in table.notes)
             text = f"% {table.title}\n{notes}{text}"
         elif format == "html":
-            text = f"<p><b>{html.escape(table.title)}</b></p>\n{text}\n" + "".join(
-                f"<p>{html.escape(note)}</p>\n" for note in table.notes
+            text = f"<p><b>{_html(table.title)}</b></p>\n{text}\n" + "".join(
+                f"<p>{_html(note)}</p>\n" for note in table.notes
             )
         else:
             text = f"{table.title}\n\n{text}\n\n" + "\n".join(table.notes)
@@ -552,6 +551,12 @@ def render_tabulate(report: Report, format: str, *, exact: bool = False) -> str:
     return "\n\n".join(blocks) + "\n" + _explanation(report, format)
 
 
+def _html(text: str) -> str:
+    from html import escape
+
+    return escape(text)
+
+
 def _document_notes(notes: tuple[str, ...], format: str) -> str:
     """Notes on a whole report, as the document format writes prose."""
     if format in ("markdown", "github"):
@@ -559,7 +564,7 @@ def _document_notes(notes: tuple[str, ...], format: str) -> str:
     if format == "latex":
         return "".join(f"% {note}\n" for note in notes).rstrip("\n")
     if format == "html":
-        return "".join(f"<p>{html.escape(note)}</p>\n" for note in notes).rstrip("\n")
+        return "".join(f"<p>{_html(note)}</p>\n" for note in notes).rstrip("\n")
     return "\n".join(notes)
 
 
@@ -577,6 +582,8 @@ def render_csv(report: Report) -> str:
     for table in tables:
         for column in table.columns:
             columns.setdefault(column.key, column)
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([*keys, *columns])
@@ -611,7 +618,7 @@ def _explanation(report: Report, format: str) -> str:
     if format == "latex":
         return "\n" + "".join(f"% {line}\n" if line else "%\n" for line in text.splitlines())
     if format == "html":
-        return f"<pre>\n{html.escape(text)}</pre>\n"
+        return f"<pre>\n{_html(text)}</pre>\n"
     if format == "rst":
         return "\n::\n\n" + "".join(f"    {line}\n" if line else "\n" for line in text.splitlines())
     return "\n" + text

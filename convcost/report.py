@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Final, Literal, TypeAlias, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, get_args
 
 from convcost.checks import check_bool, check_choice
 from convcost.conventions import (
@@ -35,7 +35,6 @@ from convcost.conventions import (
     profile_to_mapping,
 )
 from convcost.costs import LayerCost, flops, layer_cost
-from convcost.devices import DEVICES, Device, device_to_mapping
 from convcost.errors import ConvCostError, FieldError
 from convcost.layers import (
     BIAS_CONVENTIONS,
@@ -67,20 +66,19 @@ from convcost.network import (
     Totals,
     compare,
 )
-from convcost.roofline import (
-    OPTIMIZERS,
-    Optimizer,
-    Roofline,
-    RooflineComparison,
-    Timing,
-    Traffic,
-    Training,
-    compare_roofline,
-    roofline,
-    training,
-)
 from convcost.shapes import Padding, Shape
 from convcost.units import format_decimal, format_megabytes, format_percent
+
+if TYPE_CHECKING:  # imported when a device or an optimizer is asked for, not before
+    from convcost.devices import Device
+    from convcost.roofline import (
+        Optimizer,
+        Roofline,
+        RooflineComparison,
+        Timing,
+        Traffic,
+        Training,
+    )
 
 __all__ = [
     "JSON_SCHEMA_VERSION",
@@ -612,9 +610,10 @@ def summary(
     check_bool("by_type", by_type)
     check_bool("memory_column", memory_column)
     check_choice("dtype", dtype, DTYPES)
-    if device is not None and not isinstance(device, Device):
-        raise FieldError("device", device, "a Device (see convcost.devices.load_device)")
+    _check_device(device)
     if optimizer is not None:
+        from convcost.roofline import OPTIMIZERS
+
         check_choice("optimizer", optimizer, OPTIMIZERS)
     comparison = compare(
         network,
@@ -646,10 +645,14 @@ def summary(
         tables.append(_by_kind_table(cost))
     bound = None
     if device is not None:
+        from convcost.roofline import roofline
+
         bound = roofline(cost, device, dtype=dtype, batch_size=batch_size)
         tables.append(_roofline_table(bound))
     trained = None
     if optimizer is not None:
+        from convcost.roofline import training
+
         trained = training(cost, optimizer=optimizer, dtype=dtype, batch_size=batch_size)
         tables.append(_training_table(trained, optimizer, dtype, batch_size))
 
@@ -683,6 +686,14 @@ def summary(
         roofline=bound,
         training=trained,
     )
+
+
+def _check_device(device: object) -> None:
+    if device is not None:
+        from convcost.devices import Device
+
+        if not isinstance(device, Device):
+            raise FieldError("device", device, "a Device (see convcost.devices.load_device)")
 
 
 def _check_network(network: object) -> None:
@@ -856,6 +867,8 @@ def _timing_json(timing: Timing) -> dict[str, Any]:
 
 
 def _roofline_json(result: Roofline) -> dict[str, Any]:
+    from convcost.devices import device_to_mapping
+
     return {
         "device": device_to_mapping(result.device),
         "dtype": result.dtype,
@@ -1006,6 +1019,8 @@ def _training_json(
 def devices_report(extra: Iterable[Device] = ()) -> Report:
     """The device profiles: peak per data type, bandwidth, ridge point, source (what
     `convcost devices` shows)."""
+    from convcost.devices import DEVICES, device_to_mapping
+
     devices = (*DEVICES.values(), *extra)
     dtypes = DTYPES
     columns = (
@@ -1121,8 +1136,7 @@ def compare_families(
     _check_settings(rewriting, counting)
     check_bool("by_layer", by_layer)
     check_bool("by_type", by_type)
-    if device is not None and not isinstance(device, Device):
-        raise FieldError("device", device, "a Device (see convcost.devices.load_device)")
+    _check_device(device)
     if network.input_shape.ndim < 2:
         families = tuple(family for family in families if family != "spatially_separable")
     comparison = compare(
@@ -1153,6 +1167,8 @@ def compare_families(
     )
     bound = None
     if device is not None:
+        from convcost.roofline import compare_roofline
+
         bound = compare_roofline(comparison, device, dtype=dtype, batch_size=batch_size)
         time_table, time_notes = _roofline_comparison(
             comparison, bound, sections, by_layer, counted

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,32 @@ def test_module_imports_alone(module: str) -> None:
     loaded = loaded_front_end(module)
     if module not in FRONT_END_MODULES:
         assert loaded == []
+
+
+def test_a_summary_in_json_imports_only_what_it_uses() -> None:
+    """`convcost summary MODEL --format json` loads no renderer library, and none of the
+    modules that only some options need: devices and the roofline (``--device``), the TOML
+    parser (spec and profile files), temporary files (``--output``), difflib (a mistyped
+    choice), csv, html and textwrap (other formats), the other model readers."""
+    model = Path(__file__).parent / "data" / "onnx" / "resnet18.onnx"
+    code = (
+        "import sys\n"
+        "from convcost.cli import main\n"
+        f"sys.argv = ['convcost', 'summary', {str(model)!r}, '--format', 'json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stdout = sys.__stdout__\n"
+        "print('\\nLOADED', ' '.join(sorted(sys.modules)))\n"
+    )
+    result = python(code)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.rpartition("LOADED ")[2].split())
+    assert "convcost.onnx" in loaded
+    unwanted = {
+        "rich", "tabulate", "convcost.devices", "convcost.roofline", "tomllib", "tempfile",
+        "difflib", "csv", "html", "textwrap", "convcost.specs", "convcost.presets",
+        "convcost.keras", "convcost.pytorch",
+    }  # fmt: skip
+    assert unwanted & loaded == set()
