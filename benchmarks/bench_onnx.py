@@ -9,9 +9,7 @@ fixtures of tests/data/onnx with the onnx package (every initializer filled with
 its dims, inline: the same bytes on disk as the real weights, for a reader that skips them),
 into a temporary directory. Then, round-robin, each command runs as its own process:
 
-* ``convcost summary FILE --format json`` (the CLI; when the installed CLI does not read
-  ONNX yet, the same work through the library in ``python -c``: `from_onnx`, then
-  `report.summary(...).to_json()`, and the output says so);
+* ``convcost summary FILE --format json``, the installed command;
 * onnx-tool's ``model_profile(FILE)`` in ``python -c``, when an interpreter that has
   onnx-tool is given (``--peer-python``, default /work/fixture-envs/tv/bin/python);
 * ``python -c "import onnx"`` in that interpreter, the floor of any onnx-based tool.
@@ -53,12 +51,6 @@ PEER_PYTHON = Path("/work/fixture-envs/tv/bin/python")
 TARGET = 10.0
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").is_file() else None
 
-LIBRARY_SUMMARY = (
-    "import sys\n"
-    "from convcost.onnx import from_onnx\n"
-    "from convcost.report import summary\n"
-    "sys.stdout.write(summary(from_onnx(sys.argv[1])).to_json())\n"
-)
 PEER = "import sys, onnx_tool; onnx_tool.model_profile(sys.argv[1])"
 
 
@@ -87,27 +79,10 @@ def build(name: str, directory: Path) -> Path:
 
 
 def convcost_command() -> tuple[list[str], str]:
-    """The CLI if it reads ONNX, else the same work through the library."""
+    """The installed command (``python -m convcost`` where there is no script)."""
     script = Path(sys.executable).with_name("convcost")
     cli = [sys.executable, str(script)] if script.is_file() else [sys.executable, "-m", "convcost"]
-    probe = subprocess.run(
-        [*cli, "summary", str(FIXTURES / "twin.onnx"), "--format", "json"],
-        capture_output=True,
-        check=False,
-        env=environment(),
-    )
-    if probe.returncode == 0:
-        return [
-            *cli,
-            "summary",
-            "{file}",
-            "--format",
-            "json",
-        ], "convcost summary FILE --format json"
-    return (
-        [sys.executable, "-c", LIBRARY_SUMMARY, "{file}"],
-        "python -c 'from_onnx + report.summary().to_json()' (the CLI does not read ONNX yet)",
-    )
+    return [*cli, "summary", "{file}", "--format", "json"], "convcost summary FILE --format json"
 
 
 def environment() -> dict[str, str]:
