@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from operator import itemgetter
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias, get_args
@@ -326,7 +326,8 @@ def _layout(table: Table, texts: Sequence[Sequence[str]], width: int) -> list[in
     """Column widths that fit `width` without cutting a number, or None (stack instead).
 
     Numeric columns get their widest cell (and the longest word of their header); text
-    columns share what is left, down to `MIN_NAME_WIDTH` each, wrapping their text.
+    columns share what is left, down to `MIN_NAME_WIDTH` each (and a text column to its
+    longest word), wrapping their text.
     """
     columns = table.columns
     headers = [column.header for column in columns]
@@ -345,7 +346,14 @@ def _layout(table: Table, texts: Sequence[Sequence[str]], width: int) -> list[in
     budget = available - sum(size for size in fixed if size is not None)
     if sum(natural[i] for i in flexible) <= budget:
         return [natural[i] if size is None else size for i, size in enumerate(fixed)]
-    floors = {i: min(natural[i], MIN_NAME_WIDTH) for i in flexible}
+    # A name may fold at its dots (`_fold`); text wraps between words, and inside a long
+    # word only where `_wrap_text` may break it, never inside a number or a shape.
+    floors = {
+        i: min(natural[i], MIN_NAME_WIDTH)
+        if columns[i].kind == "name"
+        else max(min(natural[i], MIN_NAME_WIDTH), _longest_piece(row[i] for row in texts))
+        for i in flexible
+    }
     if sum(floors.values()) > budget:
         return None
     # Water-fill: the narrowest text columns keep their natural width, the rest share.
@@ -358,6 +366,10 @@ def _layout(table: Table, texts: Sequence[Sequence[str]], width: int) -> list[in
         widths[i] += grant
         remaining -= grant
     return [widths[i] if size is None else size for i, size in enumerate(fixed)]
+
+
+def _longest_piece(texts: Iterable[str]) -> int:
+    return max((len(piece) for text in texts for piece in _pieces(text)), default=0)
 
 
 def _fitted(
@@ -420,7 +432,7 @@ def render_rich(report: Report, console: Console, *, exact: bool = False) -> Non
             position = 0
             for section in table.sections:
                 for offset in range(len(section)):
-                    cells = [text if column.numeric else _fold(text, size)
+                    cells = [text if column.numeric else _wrap_cell(text, column, size)
                              for text, column, size in zip(texts[position + offset],
                                                            table.columns, widths)]  # fmt: skip
                     drawn.add_row(*map(Text, cells), end_section=offset == len(section) - 1)
@@ -461,6 +473,64 @@ def _fold(text: str, width: int) -> str:
     return "\n".join([*lines, text])
 
 
+def _wrap_cell(text: str, column: Column, width: int) -> str:
+    return _fold(text, width) if column.kind == "name" else _wrap_text(text, width)
+
+
+# Where a word of text may break: after these, or after a dot that a letter follows (a
+# module path), never inside a number (``1.0``, ``64x128x128``, ``1,000``).
+_TEXT_BREAKS: Final = re.compile(r"[_/=:;]|,(?!\d)|\.(?=[A-Za-z])")
+
+
+def _pieces(text: str) -> list[str]:
+    """The words of `text`, each cut after every place it may break.
+
+    >>> _pieces("input_shape=64x128x128, torchvision.models.resnet18")
+    ['input_', 'shape=', '64x128x128,', 'torchvision.', 'models.', 'resnet18']
+    """
+    pieces = []
+    for word in text.split():
+        start = 0
+        for match in _TEXT_BREAKS.finditer(word):
+            if match.end() < len(word):
+                pieces.append(word[start : match.end()])
+                start = match.end()
+        pieces.append(word[start:])
+    return pieces
+
+
+def _wrap_text(text: str, width: int) -> str:
+    """`text` in lines of at most `width`, broken between words, and inside a word too
+    long for a line only where `_pieces` may break it (a piece longer than `width` stays
+    whole: the column is never narrower than its longest piece).
+
+    >>> print(_wrap_text("input_shape=64x128x128, base_channels=128", 14))
+    input_shape=
+    64x128x128,
+    base_channels=
+    128
+    """
+    if len(text) <= width:
+        return text
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if len(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for piece in _pieces(word):
+            if line and len(line) + len(piece) > width:
+                lines.append(line)
+                line = ""
+            line += piece
+    lines.append(line)
+    return "\n".join(lines)
+
+
 def _render_stacked(
     table: Table, texts: Sequence[Sequence[str]], totals: list[str] | None, console: Console
 ) -> None:
@@ -492,6 +562,10 @@ def _render_stacked(
             if line and len(line) + 2 + len(pair) > console.width:
                 console.print(Text(line), soft_wrap=True)
                 line = ""
+            if len(pair) + 2 > console.width:  # a long text: its own lines, indented
+                wrapped = _wrap_text(pair, max(console.width - 4, MIN_NAME_WIDTH))
+                console.print(Text("  " + wrapped.replace("\n", "\n    ")), soft_wrap=True)
+                continue
             line = f"{line}  {pair}" if line else f"  {pair}"
         if line:
             console.print(Text(line), soft_wrap=True)

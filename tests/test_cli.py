@@ -737,11 +737,15 @@ RICH_CASES: dict[str, tuple[list[str], Callable[[], Report]]] = {
 }  # fmt: skip
 
 
+NUMBER_IN_TEXT = re.compile(r"\d[\dx.,:]*\d")  # a number, a shape or an id in a text cell
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("case", list(RICH_CASES))
 def test_rich_never_cuts_a_number(case: str, width: int) -> None:
     """At any terminal width, every number, unit, shape and percentage of the table is
-    printed whole (names may wrap; a table too wide is stacked instead)."""
+    printed whole, in its own column or inside a text (names and text may wrap; a table
+    too wide is stacked instead)."""
     args, make = RICH_CASES[case]
     text = run_ok(*args, "--format", "rich", env={"COLUMNS": str(width)})
     report = make()
@@ -750,6 +754,9 @@ def test_rich_never_cuts_a_number(case: str, width: int) -> None:
             for cell, column in zip(row, table.columns):
                 if column.numeric and column.kind != "bar" and cell is not None:
                     assert format_cell(cell, column) in text, (case, width, cell)
+                elif column.kind == "text" and isinstance(cell, str):
+                    for number in NUMBER_IN_TEXT.findall(cell):  # "64x128x128", "1.0"
+                        assert number in text, (case, width, cell, number)
     if width >= 100 and case.startswith("compare"):
         assert max(map(len, text.splitlines())) <= width
 
