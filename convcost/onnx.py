@@ -1329,6 +1329,13 @@ def _pool_layer(
         dilation=_compact(dilations),
         ceil_mode=bool(ceil),
     )
+    if ceil and _pool_dims(x.dims, kernel, strides, dilations, padding, True) != _pool_dims(
+        x.dims, kernel, strides, dilations, padding, True, drop_padded_start=False
+    ):
+        # A last window that would start in the padding is dropped, as PyTorch and ONNX
+        # Runtime do; ONNX's shape inference keeps it, so the file's declared shapes from
+        # here on may count one more row or column than the graph computes.
+        converter.trust_declared = False
     try:
         layer_cost(layer, _standard(x.dims))
     except ConvCostError:
@@ -1350,6 +1357,8 @@ def _pool_dims(
     dilations: Sequence[int],
     padding: Padding,
     ceil: bool,
+    *,
+    drop_padded_start: bool = True,
 ) -> tuple[int, ...]:
     sizes = dims[2:]
     if not isinstance(padding, tuple):
@@ -1363,7 +1372,7 @@ def _pool_dims(
         if room < 0:
             raise _Refused(f"a window of {span} does not fit {size} padded by {before}+{after}")
         count = (-(-room // s) if ceil else room // s) + 1
-        if ceil and (count - 1) * s >= size + before:
+        if ceil and drop_padded_start and (count - 1) * s >= size + before:
             count -= 1
         out.append(count)
     return (*dims[:2], *out)

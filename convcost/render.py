@@ -326,8 +326,8 @@ def _layout(table: Table, texts: Sequence[Sequence[str]], width: int) -> list[in
     """Column widths that fit `width` without cutting a number, or None (stack instead).
 
     Numeric columns get their widest cell (and the longest word of their header); text
-    columns share what is left, down to `MIN_NAME_WIDTH` each (and a text column to its
-    longest word), wrapping their text.
+    columns share what is left, down to `MIN_NAME_WIDTH` each (a text column to no less
+    than its longest unbreakable piece), wrapping their text.
     """
     columns = table.columns
     headers = [column.header for column in columns]
@@ -453,16 +453,24 @@ _NAME_PREFIX: Final = re.compile(f" *(?:{SHORTCUT_MARK})?")  # depth, and the sh
 
 
 def _fold(text: str, width: int) -> str:
-    """A name (one word, possibly indented) folded to `width`, breaking after a dot or
-    an underscore where it can, each continuation aligned with the name:
+    """A name (possibly indented) folded to `width`, each continuation aligned with the
+    name: one word breaks after a dot or an underscore where it can, several words
+    between words (`_wrap_text`):
 
     >>> print(_fold("  ↳ layer2.0.downsample.0", 16))
       ↳ layer2.0.
         downsample.0
+    >>> print(_fold(" Spatially separable: 3x1", 12))
+     Spatially
+     separable:
+     3x1
     """
     indent = len(_NAME_PREFIX.match(text).group())  # type: ignore[union-attr]
-    if len(text) <= width or " " in text[indent:]:  # fits, or words rich wraps itself
+    if len(text) <= width:
         return text
+    if " " in text[indent:]:  # words ("Spatially separable: 3x1"): wrapped, aligned
+        wrapped = _wrap_text(text[indent:], max(width - indent, MIN_NAME_WIDTH // 2))
+        return text[:indent] + wrapped.replace("\n", "\n" + " " * indent)
     follow = " " * (indent if indent < width // 2 else 0)
     lines = []
     while len(text) > width:
@@ -478,15 +486,16 @@ def _wrap_cell(text: str, column: Column, width: int) -> str:
 
 
 # Where a word of text may break: after these, or after a dot that a letter follows (a
-# module path), never inside a number (``1.0``, ``64x128x128``, ``1,000``).
-_TEXT_BREAKS: Final = re.compile(r"[_/=:;]|,(?!\d)|\.(?=[A-Za-z])")
+# module path); never inside a number (``1.0``, ``64x128x128``, ``1,000``), nor between a
+# parameter and its value (``stages=4``).
+_TEXT_BREAKS: Final = re.compile(r"[_/:;]|,(?!\d)|\.(?=[A-Za-z])")
 
 
 def _pieces(text: str) -> list[str]:
     """The words of `text`, each cut after every place it may break.
 
     >>> _pieces("input_shape=64x128x128, torchvision.models.resnet18")
-    ['input_', 'shape=', '64x128x128,', 'torchvision.', 'models.', 'resnet18']
+    ['input_', 'shape=64x128x128,', 'torchvision.', 'models.', 'resnet18']
     """
     pieces = []
     for word in text.split():
@@ -504,11 +513,10 @@ def _wrap_text(text: str, width: int) -> str:
     long for a line only where `_pieces` may break it (a piece longer than `width` stays
     whole: the column is never narrower than its longest piece).
 
-    >>> print(_wrap_text("input_shape=64x128x128, base_channels=128", 14))
-    input_shape=
-    64x128x128,
-    base_channels=
-    128
+    >>> print(_wrap_text("input_shape=64x128x128, base_channels=128", 18))
+    input_
+    shape=64x128x128,
+    base_channels=128
     """
     if len(text) <= width:
         return text

@@ -534,6 +534,26 @@ def test_a_shape_that_contradicts_the_file_is_refused() -> None:
     refused(model, "convcost finds its output 'y' of shape 1x4x8x8, but the file declares 1x4x9x9")
 
 
+def test_a_ceil_mode_window_that_starts_in_the_padding_is_dropped() -> None:
+    """AveragePool(2, stride 2, pads 1, ceil_mode) on 4×3: PyTorch's AvgPool2d gives 3×2
+    (torch 2.13.0 and 2.14.1; its last column's window would start in the right padding,
+    so it is dropped), and so does convcost; ONNX's shape inference (onnx 1.23.2) keeps that
+    window and gives 3×3, which a PyTorch export declares. convcost counts the graph's
+    shapes and, from that node on, no longer checks the file's declared ones."""
+    pool = op("AveragePool", ["x"], ["p"], name="pool", kernel_shape=(2, 2), strides=(2, 2),
+              pads=(1, 1, 1, 1), ceil_mode=1)  # fmt: skip
+    model = record(
+        [pool, op("Relu", ["p"], ["y"], name="relu")],
+        x=(1, 1, 4, 3),
+        value_info={"p": (1, 1, 3, 3), "y": (1, 1, 3, 3)},
+    )
+    cost = network_cost(from_onnx(model))
+    assert [row.cost.output_shape for row in cost.rows] == [Shape(1, (3, 2))] * 2
+    same_cost(cost.rows[0].cost, expected_cost(
+        AvgPool(kernel_size=2, stride=2, padding=1, ceil_mode=True), Shape(1, (4, 3))))  # fmt: skip
+    assert cost.totals.macs == 0
+
+
 def test_weights_that_do_not_fit_are_refused() -> None:
     model = record([op("Conv", ["x", "w"], ["y"], name="c")], weights={"w": (8, 3, 3, 3)})
     refused(model, r"node 'c' \('Conv'\): weight 8x3x3x3 with group 1 does not read 4 channels")
