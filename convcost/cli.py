@@ -42,6 +42,7 @@ from convcost.options import (
     pyramid_option,
     rewriting_from,
     rewriting_options,
+    strict_option,
 )
 
 if TYPE_CHECKING:
@@ -189,6 +190,7 @@ def main() -> None:
 @main.command()
 @network_argument(required=False)
 @network_options
+@strict_option
 @pyramid_option("--base-channels", parameter="base_channels")
 @pyramid_option("--stages", parameter="stages")
 @pyramid_option("--convs-per-stage", parameter="convs_per_stage")
@@ -305,6 +307,7 @@ def _counting(given: dict[str, Any]) -> Counting:
 @main.command()
 @network_argument(required=True)
 @network_options
+@strict_option
 @click.option(
     "--family", type=ChoiceType(("regular", "spatial", "depthwise")), default="regular",
     show_default=True, help="Rewrite the regular k×k convolutions into this family first.",
@@ -439,8 +442,6 @@ def sweep(
     from convcost.sweep import split_grid
     from convcost.sweep import sweep as run_sweep
 
-    if given["strict"]:
-        raise click.UsageError("--strict applies to model files; a sweep runs over a preset")
     source = network_source or "pyramid"
     named = {"width": given["width"], "resolution": given["resolution"],
              "classes": given["classes"], **_pyramid_parameters(source, given)}  # fmt: skip
@@ -604,6 +605,7 @@ def presets(output_format: str | None, output_path: str | None) -> None:
 @main.command()
 @network_argument(required=True)
 @network_options
+@strict_option
 @click.option(
     "--format", "spec_format", type=ChoiceType(SPEC_FORMATS, "FORMAT"), default="toml",
     show_default=True, help="Spec file format.",
@@ -634,6 +636,7 @@ def export(network_source: str, spec_format: str, output_path: str | None, **giv
 @main.command()
 @network_argument(required=False)
 @network_options
+@strict_option
 @click.option(
     "--convention", "extra_profiles", multiple=True, metavar="FILE",
     help="A further profile: a .json, .toml or .yaml file of your own (repeatable).",

@@ -47,6 +47,7 @@ __all__ = [
     "pyramid_option",
     "rewriting_from",
     "rewriting_options",
+    "strict_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -278,9 +279,11 @@ network_options = options(
     click.option("--classes", metavar="N", default=None, help="Classes of a preset."),
     click.option("--param", "raw_parameters", multiple=True, metavar="NAME=VALUE",
                  help="Any other preset parameter (repeatable), e.g. --param shallow=true."),
-    click.option("--strict", is_flag=True,
-                 help="An operator of a model file convcost does not count is an error, not "
-                 "a row flagged \"not counted\"."),
+)  # fmt: skip
+strict_option = click.option(
+    "--strict", is_flag=True,
+    help="An operator of a model file convcost does not count is an error, not a row flagged "
+    '"not counted".',
 )  # fmt: skip
 
 
