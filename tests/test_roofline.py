@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from network_strategies import networks
 from strategies import (
@@ -454,6 +454,15 @@ def test_roofline_of_a_network(network: Network, device: Device, dtype: Any, bat
 
 
 @given(network=networks(), dtype=dtypes, batch=batches, optimizer=st.sampled_from(OPTIMIZERS))
+@example(  # a product of two inputs: no weight gradient, two input gradients
+    network=Network(
+        input_shape=Shape(1, ()),
+        layers=(Operator(op_type="MatMul", shape=(1,), contraction=1),),
+    ),
+    dtype="float32",
+    batch=1,
+    optimizer="sgd",
+)
 def test_training_memory_laws(network: Network, dtype: Any, batch: int, optimizer: Any) -> None:
     cost = network_cost(network)
     size = DTYPE_BYTES[dtype]
@@ -471,10 +480,15 @@ def test_training_memory_laws(network: Network, dtype: Any, batch: int, optimize
     assert step.memory_bytes == step.input_bytes + totals.memory_bytes
     # Per stage and per row, summed, give the totals.
     assert type(totals).total(step.stages().values()) == totals
-    # Training multiply-adds: forward, input gradient and weight gradient are equal for
-    # networks of convolutions and dense layers (the strategies draw no operators).
-    assert totals.forward_macs == totals.input_gradient_macs == totals.weight_gradient_macs
+    # Training multiply-adds: the forward pass, then as many again for the input's gradient
+    # and as many for the weights' (a product of two inputs has no weights: both its
+    # gradients are inputs'), so three times the forward in all. Without such products,
+    # forward, input gradient and weight gradient are equal.
     assert totals.forward_macs == batch * cost.totals.macs
+    assert totals.input_gradient_macs + totals.weight_gradient_macs == 2 * totals.forward_macs
+    assert totals.weight_gradient_macs <= totals.forward_macs
+    if not any(isinstance(row.cost.layer, Operator) for row in cost.rows):
+        assert totals.forward_macs == totals.input_gradient_macs == totals.weight_gradient_macs
     assert totals.macs == 3 * batch * cost.totals.macs
 
 
