@@ -15,6 +15,10 @@ settings.register_profile("ci", deadline=None, max_examples=60, print_blob=True)
 settings.register_profile("thorough", deadline=None, max_examples=1_000, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# Fixtures, not tests: --doctest-modules would import tests/data/twin_torch.py, which
+# needs torch, an optional extra (the tests that use it skip without torch).
+collect_ignore_glob = ["data/*"]
+
 
 # --- golden files ---------------------------------------------------------------------
 # Appended below the profiles, so these imports sit after module-level code on purpose.
