@@ -1329,8 +1329,12 @@ def _pool_layer(
         dilation=_compact(dilations),
         ceil_mode=bool(ceil),
     )
-    if ceil and _pool_dims(x.dims, kernel, strides, dilations, padding, True) != _pool_dims(
-        x.dims, kernel, strides, dilations, padding, True, drop_padded_start=False
+    numeric = not isinstance(padding, str)  # "same" and "valid" leave no window to drop
+    if (
+        ceil
+        and numeric
+        and _pool_dims(x.dims, kernel, strides, dilations, padding, True)
+        != (_pool_dims(x.dims, kernel, strides, dilations, padding, True, drop_padded_start=False))
     ):
         # A last window that would start in the padding is dropped, as PyTorch and ONNX
         # Runtime do; ONNX's shape inference keeps it, so the file's declared shapes from

@@ -1245,6 +1245,13 @@ POOLS: list[tuple[str, str, dict[str, Any], Sequence[int], Layer]] = [
         MaxPool(kernel_size=3, stride=2, padding="same"),
     ),
     (
+        "max same upper ceil_mode",
+        "MaxPool",
+        {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER", "ceil_mode": 1},
+        X,
+        MaxPool(kernel_size=3, stride=2, padding="same", ceil_mode=True),
+    ),
+    (
         "average count_include_pad",
         "AveragePool",
         {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1},
