@@ -66,14 +66,7 @@ def _open(path: str | os.PathLike[str], error: type[FileError]) -> tuple[int, os
     name = os.fspath(path)
     if not name:
         raise error("<file>", "the file name is empty")
-    if len(name) > MAX_NAME_CHARS:
-        raise error(source, f"the file name is longer than {MAX_NAME_CHARS:,} characters")
-    try:
-        encoded = os.fsencode(name)
-    except UnicodeError:
-        raise error(source, "the file name is not valid text") from None
-    if b"\0" in encoded:
-        raise error(source, "the file name holds a NUL character")
+    encoded = _encoded_name(name, source, error)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         descriptor = os.open(encoded, flags | getattr(os, "O_CLOEXEC", 0))
@@ -89,6 +82,20 @@ def _open(path: str | os.PathLike[str], error: type[FileError]) -> tuple[int, os
         os.close(descriptor)
         raise
     return descriptor, info
+
+
+def _encoded_name(name: str, source: str, error: type[FileError]) -> bytes:
+    """A file name (not empty) as the bytes the system is given, once it is known to be
+    usable: not too long, text, without a NUL."""
+    if len(name) > MAX_NAME_CHARS:
+        raise error(source, f"the file name is longer than {MAX_NAME_CHARS:,} characters")
+    try:
+        encoded = os.fsencode(name)
+    except UnicodeError:
+        raise error(source, "the file name is not valid text") from None
+    if b"\0" in encoded:
+        raise error(source, "the file name holds a NUL character")
+    return encoded
 
 
 def _reason(problem: OSError) -> str:
@@ -294,14 +301,7 @@ def check_output(path: str | os.PathLike[str], *, inputs: Iterable[str] = ()) ->
     name = os.fspath(path)
     if not name:
         raise FileError("<output>", "the output file name is empty")
-    if len(name) > MAX_NAME_CHARS:
-        raise FileError(source, f"the file name is longer than {MAX_NAME_CHARS:,} characters")
-    try:
-        encoded = os.fsencode(name)
-    except UnicodeError:
-        raise FileError(source, "the file name is not valid text") from None
-    if b"\0" in encoded:
-        raise FileError(source, "the file name holds a NUL character")
+    _encoded_name(name, source, FileError)
     try:
         target = _resolved(name)
         info = _stat(target)

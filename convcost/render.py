@@ -379,20 +379,21 @@ def _fitted(
     is a picture of a number already shown: it is left out before a name would fold."""
     texts, totals = _cells(table, exact=exact, style="terminal", escape=True)
     widths = _layout(table, [*texts, *([totals] if totals else [])], width)
-    if any(column.kind == "bar" for column in table.columns) and (
-        widths is None
-        or any(_folds(text, size) for row in texts for text, size in zip(row, widths))
+    bars = [i for i, column in enumerate(table.columns) if column.kind == "bar"]
+    if bars and (
+        widths is None or any(len(text) > size for row in texts for text, size in zip(row, widths))
     ):
         bare = _table_without_bars(table)
-        bare_texts, bare_totals = _cells(bare, exact=exact, style="terminal", escape=True)
+
+        def without(row: Sequence[str]) -> list[str]:  # the texts already made, less the bars
+            return [text for i, text in enumerate(row) if i not in bars]
+
+        bare_texts: list[Sequence[str]] = [without(row) for row in texts]
+        bare_totals = without(totals) if totals else None
         bare_widths = _layout(bare, [*bare_texts, *([bare_totals] if bare_totals else [])], width)
         if bare_widths is not None:
             return bare, bare_texts, bare_totals, bare_widths
     return table, texts, totals, widths
-
-
-def _folds(text: str, width: int) -> bool:
-    return len(text) > width
 
 
 def render_rich(report: Report, console: Console, *, exact: bool = False) -> None:

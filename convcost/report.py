@@ -411,8 +411,7 @@ def _row_json(row: Row, counting: Counting, counted: int) -> dict[str, Any]:
 def _type_name(layer: Layer) -> str:
     """What a table's Type column says: the layer's class, or for an operator read from a
     model file (`Operator`, `NotCounted`) the operator's own name (``MatMul``, ``Erf``)."""
-    op_type: str | None = getattr(layer, "op_type", None)
-    return op_type if op_type is not None else type(layer).__name__
+    return layer.op_type if isinstance(layer, (Operator, NotCounted)) else type(layer).__name__
 
 
 def _network_json(network: Network) -> dict[str, Any]:
