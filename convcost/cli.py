@@ -39,7 +39,7 @@ from convcost.options import (
     network_options,
     output_option,
     plot_options,
-    pyramid_option,
+    pyramid_options,
     rewriting_from,
     rewriting_options,
     strict_option,
@@ -191,13 +191,7 @@ def main() -> None:
 @network_argument(required=False)
 @network_options
 @strict_option
-@pyramid_option("--base-channels", parameter="base_channels")
-@pyramid_option("--stages", parameter="stages")
-@pyramid_option("--convs-per-stage", parameter="convs_per_stage")
-@pyramid_option("-k", "--kernel", parameter="kernel_size")
-@pyramid_option("--downsample", parameter="downsample")
-@pyramid_option("--batch-norm", parameter="batch_norm", flag=True)
-@pyramid_option("--head", parameter="head")
+@pyramid_options
 @click.option(
     "--families", type=FamiliesType(), default="regular,spatial,depthwise", show_default=True,
     help="Families to compare (regular is always shown).",
@@ -389,13 +383,7 @@ def summary(
 @main.command()
 @network_argument(required=False)
 @network_options
-@pyramid_option("--base-channels", parameter="base_channels")
-@pyramid_option("--stages", parameter="stages")
-@pyramid_option("--convs-per-stage", parameter="convs_per_stage")
-@pyramid_option("-k", "--kernel", parameter="kernel_size")
-@pyramid_option("--downsample", parameter="downsample")
-@pyramid_option("--batch-norm", parameter="batch_norm", flag=True)
-@pyramid_option("--head", parameter="head")
+@pyramid_options
 @click.option(
     "--families", type=FamiliesType(), default="regular,spatial,depthwise", show_default=True,
     help="Families to cost at each point (regular is always shown).",

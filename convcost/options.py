@@ -44,7 +44,7 @@ __all__ = [
     "network_options",
     "output_option",
     "plot_options",
-    "pyramid_option",
+    "pyramid_options",
     "rewriting_from",
     "rewriting_options",
     "strict_option",
@@ -348,18 +348,30 @@ class PyramidOption(click.Option):
         return super().get_help_record(ctx)
 
 
-def pyramid_option(*names: str, parameter: str, flag: bool = False) -> Callable[[F], F]:
+def _pyramid_option(*names: str, parameter: str, flag: bool = False) -> Callable[[F], F]:
     return click.option(
         *names, cls=PyramidOption, parameter=parameter, default=None, is_flag=flag,
         flag_value="true" if flag else None, metavar="" if flag else "VALUE",
     )  # fmt: skip
 
 
-PYRAMID_OPTIONS: Final = {
-    "base_channels": "base_channels", "stages": "stages", "convs_per_stage": "convs_per_stage",
-    "kernel": "kernel_size", "downsample": "downsample", "batch_norm": "batch_norm",
-    "head": "head",
-}  # fmt: skip
+# The pyramid's parameters as options of their own: the option's names, the parameter,
+# whether it is a flag. Commands that build the pyramid take them all.
+_PYRAMID: Final = (
+    (("--base-channels",), "base_channels", False),
+    (("--stages",), "stages", False),
+    (("--convs-per-stage",), "convs_per_stage", False),
+    (("-k", "--kernel"), "kernel_size", False),
+    (("--downsample",), "downsample", False),
+    (("--batch-norm",), "batch_norm", True),
+    (("--head",), "head", False),
+)
+pyramid_options = options(
+    *(_pyramid_option(*names, parameter=name, flag=flag) for names, name, flag in _PYRAMID)
+)
+PYRAMID_OPTIONS: Final = {  # click's keyword for each option -> the pyramid's parameter
+    names[-1].removeprefix("--").replace("-", "_"): parameter for names, parameter, _ in _PYRAMID
+}
 
 
 # --- from options to library objects -----------------------------------------------------
