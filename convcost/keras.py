@@ -81,7 +81,7 @@ from convcost.layers import (
 )
 from convcost.limits import MAX_DEPTH, MAX_LAYERS, MAX_SIZE, MAX_SPATIAL_DIMS
 from convcost.network import Network, NetworkCost, Row, group_stages, network_cost
-from convcost.shapes import IntOrTuple, Padding, Shape
+from convcost.shapes import Padding, Shape, compact
 
 __all__ = [
     "MAX_CENTRAL_DIRECTORY_BYTES",
@@ -688,13 +688,6 @@ def _show(dims: Sequence[int | None]) -> str:
 
 def _matches(dims: Dims, declared: Declared) -> bool:
     return len(dims) == len(declared) and all(d is None or d == s for s, d in zip(dims, declared))
-
-
-def _compact(values: Sequence[int]) -> IntOrTuple:
-    """An int when every axis has the same value (2-D and 3-D), else a tuple."""
-    if len(values) >= 2 and len(set(values)) == 1:
-        return values[0]
-    return tuple(values)
 
 
 def _broadcast(shapes: Sequence[Dims]) -> Dims | None:
@@ -1496,10 +1489,10 @@ def _conv(call: _Call) -> _Made:
     return _Made(
         Conv(
             out_channels=call.integer("filters"),
-            kernel_size=_compact(kernel),
-            stride=_compact(strides),
+            kernel_size=compact(kernel),
+            stride=compact(strides),
             padding=padding,
-            dilation=_compact(dilation),
+            dilation=compact(dilation),
             groups=call.integer("groups", 1),
             bias=call.flag("use_bias", True),
         )
@@ -1515,10 +1508,10 @@ def _depthwise(call: _Call) -> _Made:
     return _Made(
         Conv(
             out_channels=channels * call.integer("depth_multiplier", 1),
-            kernel_size=_compact(kernel),
-            stride=_compact(strides),
+            kernel_size=compact(kernel),
+            stride=compact(strides),
             padding=padding,
-            dilation=_compact(dilation),
+            dilation=compact(dilation),
             groups=channels,
             bias=call.flag("use_bias", True),
         )
@@ -1535,10 +1528,10 @@ def _separable(call: _Call) -> _Made:
         DepthwiseSeparableConv(
             out_channels=call.integer("filters"),
             depth_multiplier=call.integer("depth_multiplier", 1),
-            kernel_size=_compact(kernel),
-            stride=_compact(strides),
+            kernel_size=compact(kernel),
+            stride=compact(strides),
             padding=padding,
-            dilation=_compact(dilation),
+            dilation=compact(dilation),
             bias="pointwise" if call.flag("use_bias", True) else "none",
         )
     )
@@ -1558,15 +1551,15 @@ def _transposed(call: _Call) -> _Made:
         extra = call.integers("output_padding", rank, minimum=0)
         pads = [0 if padding == "valid" else (d * (k - 1) + 1) // 2
                 for k, d in zip(kernel, dilation)]  # fmt: skip
-        padding = _compact(pads) if rank > 1 else tuple(pads)
+        padding = compact(pads) if rank > 1 else tuple(pads)
     return _Made(
         ConvTranspose(
             out_channels=call.integer("filters"),
-            kernel_size=_compact(kernel),
-            stride=_compact(strides),
+            kernel_size=compact(kernel),
+            stride=compact(strides),
             padding=padding,
-            dilation=_compact(dilation),
-            output_padding=_compact(extra),
+            dilation=compact(dilation),
+            output_padding=compact(extra),
             groups=call.integer("groups", 1),
             bias=call.flag("use_bias", True),
         )
@@ -1665,7 +1658,7 @@ def _pool(call: _Call) -> _Made:
     strides = call.integers("strides", rank, 1) if call.config.get("strides") is not None else size
     padding = _mode(call)
     kind = MaxPool if call.spec.class_name.startswith("Max") else AvgPool
-    return _Made(kind(kernel_size=_compact(size), stride=_compact(strides), padding=padding))
+    return _Made(kind(kernel_size=compact(size), stride=compact(strides), padding=padding))
 
 
 @_handles("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
@@ -1732,7 +1725,7 @@ def _upsample(call: _Call) -> _Made:
     factors = call.integers("size", rank, 2)
     interpolation = call.text("interpolation", "nearest")
     if interpolation == "nearest":
-        return _Made(Upsample(scale_factor=_compact(factors)))
+        return _Made(Upsample(scale_factor=compact(factors)))
     dims = (*(s * f for s, f in zip(x.dims, factors)), x.dims[-1])
     return _Made(Operator(op_type=f"UpSampling{rank}D", shape=_sizes(dims)), dims)
 

@@ -76,7 +76,7 @@ from convcost.onnxproto import (
     read_model,
 )
 from convcost.onnxproto import Node as OnnxNode
-from convcost.shapes import IntOrTuple, Padding, Shape
+from convcost.shapes import Padding, Shape, compact, default_axes, dims_text
 
 __all__ = ["MAX_OPSET", "MIN_OPSET", "from_onnx", "not_counted_rows"]
 
@@ -124,13 +124,6 @@ class _Value:
         return self.node is not None
 
 
-def _default_axes(dims: tuple[int, ...]) -> tuple[int | None, int | None]:
-    """A leading axis of 1 is the batch (rank 2 and more), the next one the channels."""
-    if len(dims) >= 2 and dims[0] == 1:
-        return 0, 1
-    return None, 0 if dims else None
-
-
 def _view(dims: tuple[int, ...], batch_axis: int | None, channel_axis: int | None) -> Shape:
     """One sample of a tensor as a convcost `Shape`: the batch axis dropped, the channels
     first, the other axes in order (more than three of them: the leading ones merged)."""
@@ -159,17 +152,10 @@ def _numel(dims: Iterable[int]) -> int:
     return math.prod(dims)
 
 
-def _compact(values: Sequence[int]) -> IntOrTuple:
-    """An int when every axis has the same value (2-D and 3-D), else a tuple."""
-    if len(values) >= 2 and len(set(values)) == 1:
-        return values[0]
-    return tuple(values)
-
-
 def _padding_pairs(pairs: Sequence[tuple[int, int]]) -> Padding:
     """Per-axis (before, after) pairs in convcost's shortest spelling."""
     if all(before == after for before, after in pairs):
-        return _compact([before for before, _ in pairs])
+        return compact([before for before, _ in pairs])
     return tuple(pairs)
 
 
@@ -615,8 +601,8 @@ class _Converter:
             declared = self._declared(output)
             if declared is not None and declared != dims:
                 raise _Refused(
-                    f"convcost finds its output {show(output)} of shape {_dims_text(dims)}, but "
-                    f"the file declares {_dims_text(declared)}"
+                    f"convcost finds its output {show(output)} of shape {dims_text(dims)}, but "
+                    f"the file declares {dims_text(declared)}"
                 )
             self.values[output] = _Value(
                 dims, node=row_id, batch_axis=batch_axis, channel_axis=channel_axis, view=view
@@ -634,7 +620,7 @@ class _Converter:
         suffix: str = "",
     ) -> str:
         """A row that states its shape (Reshape, Select, Operator) for output `index`."""
-        batch, channel = axes if axes is not None else _default_axes(dims)
+        batch, channel = axes if axes is not None else default_axes(dims)
         view = _view(dims, batch, channel)
         assert source.node is not None  # a data value
         row_id = self._row(node, make(_sizes(view)), (source.node,), suffix)
@@ -658,13 +644,13 @@ class _Converter:
         assert value.view is not None
         if len(dims) < 2 or dims[0] != 1:
             raise _Refused(
-                f"reads a tensor of shape {_dims_text(dims)} whose first axis is not a batch "
+                f"reads a tensor of shape {dims_text(dims)} whose first axis is not a batch "
                 "of 1; convcost counts layers per sample"
             )
         if len(dims) == 2 and not flat_ok:
-            raise _Refused(f"needs spatial axes, got a tensor of shape {_dims_text(dims)}")
+            raise _Refused(f"needs spatial axes, got a tensor of shape {dims_text(dims)}")
         if len(dims) > MAX_SPATIAL_DIMS + 2:
-            raise _Refused(f"reads a tensor of shape {_dims_text(dims)}: more than 3 spatial axes")
+            raise _Refused(f"reads a tensor of shape {dims_text(dims)}: more than 3 spatial axes")
         wanted = _standard(dims)
         if value.view == wanted:
             return value.node
@@ -891,10 +877,6 @@ class _Converter:
             raise ModelFileError(self.where, str(error)) from None
 
 
-def _dims_text(dims: Sequence[int]) -> str:
-    return "x".join(map(str, dims)) if dims else "a scalar"
-
-
 def _constant_of(tensor: Tensor) -> _Value:
     weights = frozenset({tensor.name}) if tensor.data_type in _WEIGHT_TYPES else frozenset()
     return _Value(tensor.dims, node=None, values=tensor.values, weights=weights)
@@ -1102,7 +1084,7 @@ def _conv(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) ->
     ndim = len(x.dims) - 2
     if not 1 <= ndim <= MAX_SPATIAL_DIMS or len(weight) != ndim + 2:
         raise _Refused(
-            f"input {_dims_text(x.dims)} and weight {_dims_text(weight)} are not a 1-D, 2-D "
+            f"input {dims_text(x.dims)} and weight {dims_text(weight)} are not a 1-D, 2-D "
             "or 3-D convolution"
         )
     out_channels, per_group, *kernel = weight
@@ -1112,19 +1094,19 @@ def _conv(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) ->
     group = converter.attr_int(node, "group", 1)
     if group < 1 or per_group * group != x.dims[1]:
         raise _Refused(
-            f"weight {_dims_text(weight)} with group {group} does not read {x.dims[1]} channels"
+            f"weight {dims_text(weight)} with group {group} does not read {x.dims[1]} channels"
         )
     if bias is not None and _numel(_weight(bias, "bias")) != out_channels:
-        raise _Refused(f"bias of shape {_dims_text(_weight(bias, 'bias'))} for {out_channels} "
+        raise _Refused(f"bias of shape {dims_text(_weight(bias, 'bias'))} for {out_channels} "
                        "output channels")  # fmt: skip
     strides, dilations = _window_attributes(converter, node, ndim)
     padding = _padding(converter, node, x.dims[2:], tuple(kernel), strides, dilations)
     layer = Conv(
         out_channels=out_channels,
-        kernel_size=_compact(kernel),
-        stride=_compact(strides),
+        kernel_size=compact(kernel),
+        stride=compact(strides),
         padding=padding,
-        dilation=_compact(dilations),
+        dilation=compact(dilations),
         groups=group,
         bias=bias is not None,
     )
@@ -1144,12 +1126,12 @@ def _conv_transpose(converter: _Converter, node: OnnxNode, inputs: list[_Value |
     bias = inputs[2] if len(inputs) > 2 else None
     ndim = len(x.dims) - 2
     if not 1 <= ndim <= MAX_SPATIAL_DIMS or len(weight) != ndim + 2:
-        raise _Refused(f"input {_dims_text(x.dims)} and weight {_dims_text(weight)} are not a "
+        raise _Refused(f"input {dims_text(x.dims)} and weight {dims_text(weight)} are not a "
                        "1-D, 2-D or 3-D transposed convolution")  # fmt: skip
     in_channels, per_group, *kernel = weight
     group = converter.attr_int(node, "group", 1)
     if group < 1 or in_channels != x.dims[1] or in_channels % group:
-        raise _Refused(f"weight {_dims_text(weight)} with group {group} does not read "
+        raise _Refused(f"weight {dims_text(weight)} with group {group} does not read "
                        f"{x.dims[1]} channels")  # fmt: skip
     out_channels = per_group * group
     if bias is not None and _numel(_weight(bias, "bias")) != out_channels:
@@ -1185,11 +1167,11 @@ def _conv_transpose(converter: _Converter, node: OnnxNode, inputs: list[_Value |
         padding = _padding(converter, node, sizes, tuple(kernel), strides, dilations)
     layer = ConvTranspose(
         out_channels=out_channels,
-        kernel_size=_compact(kernel),
-        stride=_compact(strides),
+        kernel_size=compact(kernel),
+        stride=compact(strides),
         padding=padding,
-        output_padding=_compact(extras),
-        dilation=_compact(dilations),
+        output_padding=compact(extras),
+        dilation=compact(dilations),
         groups=group,
         bias=bias is not None,
     )
@@ -1208,12 +1190,12 @@ def _gemm(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) ->
     trans_a = converter.attr_int(node, "transA", 0)
     trans_b = converter.attr_int(node, "transB", 0)
     if len(a.dims) != 2 or len(b.dims) != 2:
-        raise _Refused(f"Gemm of {_dims_text(a.dims)} by {_dims_text(b.dims)}: both must be 2-D")
+        raise _Refused(f"Gemm of {dims_text(a.dims)} by {dims_text(b.dims)}: both must be 2-D")
     rows, depth = (a.dims[1], a.dims[0]) if trans_a else a.dims
     depth_b, columns = (b.dims[1], b.dims[0]) if trans_b else b.dims
     if depth != depth_b:
         raise _Refused(
-            f"A {_dims_text(a.dims)} (transA={trans_a}) and B {_dims_text(b.dims)} "
+            f"A {dims_text(a.dims)} (transA={trans_a}) and B {dims_text(b.dims)} "
             f"(transB={trans_b}) do not multiply: {depth} against {depth_b}"
         )
     bias_size = 0
@@ -1257,11 +1239,11 @@ def _matmul(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) 
     right = (b.dims[0], 1) if len(b.dims) == 1 else b.dims
     depth = left[-1]
     if right[-2] != depth:
-        raise _Refused(f"MatMul of {_dims_text(a.dims)} by {_dims_text(b.dims)}: "
+        raise _Refused(f"MatMul of {dims_text(a.dims)} by {dims_text(b.dims)}: "
                        f"{depth} against {right[-2]}")  # fmt: skip
     batch = _broadcast([left[:-2], right[:-2]])
     if batch is None:
-        raise _Refused(f"MatMul of {_dims_text(a.dims)} by {_dims_text(b.dims)} does not broadcast")
+        raise _Refused(f"MatMul of {dims_text(a.dims)} by {dims_text(b.dims)} does not broadcast")
     dims = (*batch, left[-2], right[-1])
     if len(b.dims) == 1:
         dims = dims[:-1]
@@ -1278,7 +1260,7 @@ def _matmul(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) 
     elif len(dims) == len(source.dims):
         axes = (source.batch_axis, source.channel_axis)
     else:
-        axes = _default_axes(dims)
+        axes = default_axes(dims)
     converter._shaped(
         node,
         lambda shape: Operator(op_type="MatMul", shape=shape, weights=weights, bias=bias,
@@ -1302,7 +1284,7 @@ def _batch_norm(converter: _Converter, node: OnnxNode, inputs: list[_Value | Non
     for what, value in zip(("scale", "bias", "mean", "variance"), rest):
         dims = _weight(value, what)
         if _numel(dims) != channels:
-            raise _Refused(f"its {what} has shape {_dims_text(dims)}, not {channels} channels")
+            raise _Refused(f"its {what} has shape {dims_text(dims)}, not {channels} channels")
     converter._claim(*rest)
     converter._mapped(node, BatchNorm(), x, flat_ok=True)
     for index in range(1, len(node.outputs)):  # training outputs: running statistics
@@ -1316,17 +1298,17 @@ def _pool_layer(
     ndim = len(x.dims) - 2
     kernel = converter.attr_ints(node, "kernel_shape", None)
     if ndim < 1:
-        raise _Refused(f"needs spatial axes, got a tensor of shape {_dims_text(x.dims)}")
+        raise _Refused(f"needs spatial axes, got a tensor of shape {dims_text(x.dims)}")
     if kernel is None or len(kernel) != ndim or any(k < 1 for k in kernel):
         raise _Refused(f"attribute kernel_shape {kernel!r} must give its {ndim} window sizes")
     strides, dilations = _window_attributes(converter, node, ndim)
     padding = _padding(converter, node, x.dims[2:], kernel, strides, dilations)
     ceil = converter.attr_int(node, "ceil_mode", 0)
     layer = kind(
-        kernel_size=_compact(kernel),
-        stride=_compact(strides),
+        kernel_size=compact(kernel),
+        stride=compact(strides),
         padding=padding,
-        dilation=_compact(dilations),
+        dilation=compact(dilations),
         ceil_mode=bool(ceil),
     )
     numeric = not isinstance(padding, str)  # "same" and "valid" leave no window to drop
@@ -1545,7 +1527,7 @@ def _elementwise(converter: _Converter, node: OnnxNode, inputs: list[_Value | No
     if dims is None:
         raise _Refused(
             "its operands of shapes "
-            + ", ".join(_dims_text(d or ()) for d in shapes)
+            + ", ".join(dims_text(d or ()) for d in shapes)
             + " do not broadcast"
         )
     source = next(
@@ -1585,7 +1567,7 @@ def _concat(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) 
         if value.dims[:axis] + value.dims[axis + 1 :] != first.dims[:axis] + first.dims[axis + 1 :]:
             raise _Refused(
                 "cannot concatenate "
-                + ", ".join(_dims_text(v.dims or ()) for v in operands)
+                + ", ".join(dims_text(v.dims or ()) for v in operands)
                 + f" along axis {axis}"
             )
     dims = (
@@ -1723,10 +1705,10 @@ def _reshape_dims(
     if -1 in out:
         known = _numel(size for size in out if size != -1)
         if known == 0 or total % known:
-            raise _Refused(f"cannot reshape {_dims_text(dims)} to {target!r}")
+            raise _Refused(f"cannot reshape {dims_text(dims)} to {target!r}")
         out[out.index(-1)] = total // known
     if _numel(out) != total:
-        raise _Refused(f"cannot reshape {_dims_text(dims)} ({total:,} elements) to {target!r}")
+        raise _Refused(f"cannot reshape {dims_text(dims)} ({total:,} elements) to {target!r}")
     return tuple(out)
 
 
@@ -1821,7 +1803,7 @@ def _squeeze(converter: _Converter, node: OnnxNode, inputs: list[_Value | None])
     if axes is None:
         axes = tuple(axis for axis, size in enumerate(x.dims) if size == 1)
     if any(x.dims[axis] != 1 for axis in axes):
-        raise _Refused(f"cannot squeeze axes {axes!r} of {_dims_text(x.dims)}")
+        raise _Refused(f"cannot squeeze axes {axes!r} of {dims_text(x.dims)}")
     kept = [axis for axis in range(len(x.dims)) if axis not in axes]
     dims = tuple(x.dims[axis] for axis in kept)
     batch = kept.index(x.batch_axis) if x.batch_axis in kept else None
@@ -1865,7 +1847,7 @@ def _depth_space(converter: _Converter, node: OnnxNode, inputs: list[_Value | No
     assert x.dims is not None
     block = converter.attr_int(node, "blocksize", 0)
     if len(x.dims) != 4 or block < 1:
-        raise _Refused(f"needs a 4-D input and a blocksize, got {_dims_text(x.dims)}")
+        raise _Refused(f"needs a 4-D input and a blocksize, got {dims_text(x.dims)}")
     n, c, h, w = x.dims
     if node.op_type == "DepthToSpace":
         if c % (block * block):
@@ -1946,7 +1928,7 @@ def _select_row(
     axes: tuple[int | None, int | None] | None = None,
 ) -> None:
     if not all(dims):
-        raise _Refused(f"gives an empty tensor of shape {_dims_text(dims)}")
+        raise _Refused(f"gives an empty tensor of shape {dims_text(dims)}")
     converter._shaped(node, lambda shape: Select(shape=shape), x, dims,
                       axes or (x.batch_axis, x.channel_axis), index=index,
                       suffix=suffix)  # fmt: skip
@@ -1995,7 +1977,7 @@ def _gather(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) 
     if table.is_data and not indices.is_data:
         if _numel(dims) <= _numel(table.dims):
             keeps = len(indices.dims) == 1  # the same axes; else they are renumbered
-            _select_row(converter, node, table, dims, axes=None if keeps else _default_axes(dims))
+            _select_row(converter, node, table, dims, axes=None if keeps else default_axes(dims))
             return
         axes = None
     else:
@@ -2053,7 +2035,7 @@ def _pad(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) -> 
         converter._mapped(node, layer, x)
         return
     if not all(dims):
-        raise _Refused(f"gives an empty tensor of shape {_dims_text(dims)}")
+        raise _Refused(f"gives an empty tensor of shape {dims_text(dims)}")
     converter._shaped(node, lambda shape: Operator(op_type="Pad", shape=shape), x, dims,
                       (x.batch_axis, x.channel_axis))  # fmt: skip
 
@@ -2104,11 +2086,11 @@ def _resize(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) 
     factors = [out / size for out, size in zip(dims, x.dims)]
     nearest = mode == "nearest" and rank >= 3 and x.dims[0] == 1 and factors[:2] == [1.0, 1.0]
     if nearest and all(f.is_integer() and f >= 1 for f in factors[2:]):
-        layer = Upsample(scale_factor=_compact([int(f) for f in factors[2:]]))
+        layer = Upsample(scale_factor=compact([int(f) for f in factors[2:]]))
         converter._mapped(node, layer, x)
         return
     if not all(dims):
-        raise _Refused(f"gives an empty tensor of shape {_dims_text(dims)}")
+        raise _Refused(f"gives an empty tensor of shape {dims_text(dims)}")
     converter._shaped(node, lambda shape: Operator(op_type=node.op_type, shape=shape), x, dims,
                       (x.batch_axis, x.channel_axis))  # fmt: skip
 
@@ -2125,13 +2107,13 @@ def _expand(converter: _Converter, node: OnnxNode, inputs: list[_Value | None]) 
     if node.op_type == "Expand":
         dims = _broadcast([x.dims, amounts])
         if dims is None:
-            raise _Refused(f"cannot expand {_dims_text(x.dims)} to {amounts!r}")
+            raise _Refused(f"cannot expand {dims_text(x.dims)} to {amounts!r}")
     else:
         if len(amounts) != len(x.dims):
             raise _Refused(f"repeats {amounts!r} for a tensor of rank {len(x.dims)}")
         dims = tuple(size * times for size, times in zip(x.dims, amounts))
     if not all(dims):
-        raise _Refused(f"gives an empty tensor of shape {_dims_text(dims)}")
+        raise _Refused(f"gives an empty tensor of shape {dims_text(dims)}")
     axes = (x.batch_axis, x.channel_axis) if len(dims) == len(x.dims) else None
     converter._shaped(node, lambda shape: Operator(op_type=node.op_type, shape=shape), x, dims,
                       axes)  # fmt: skip

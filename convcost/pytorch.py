@@ -75,7 +75,14 @@ from convcost.layers import (
 )
 from convcost.limits import MAX_LAYERS, MAX_SPATIAL_DIMS
 from convcost.network import Network, group_stages
-from convcost.shapes import IntOrTuple, Padding, Shape, parse_shape
+from convcost.shapes import (
+    Padding,
+    Shape,
+    compact,
+    default_axes,
+    dims_text,
+    parse_shape,
+)
 
 __all__ = ["TORCH_EXTRA", "from_torch", "load_factory"]
 
@@ -370,13 +377,6 @@ class _Pack:
 Value: TypeAlias = _Data | _Const | _Pack
 
 
-def _default_axes(dims: tuple[int, ...]) -> tuple[int | None, int | None]:
-    """A leading axis of 1 is the batch (rank 2 and more), the next one the channels."""
-    if len(dims) >= 2 and dims[0] == 1:
-        return 0, 1
-    return None, 0 if dims else None
-
-
 def _view(dims: tuple[int, ...], batch: int | None, channel: int | None) -> Shape:
     """One sample of a tensor as a convcost `Shape`: the batch axis dropped, the channels
     first, the other axes in order (more than three of them: the leading ones merged)."""
@@ -394,15 +394,7 @@ def _view(dims: tuple[int, ...], batch: int | None, channel: int | None) -> Shap
 
 def _standard(dims: tuple[int, ...]) -> Shape:
     """The view an NCHW layer (a convolution, pooling, BatchNorm) reads its input in."""
-    return _view(dims, *_default_axes(dims))
-
-
-def _compact(values: Sequence[int]) -> IntOrTuple:
-    """An int when every axis has the same value, else a tuple."""
-    values = tuple(int(value) for value in values)
-    if len(values) >= 1 and len(set(values)) == 1:
-        return values[0]
-    return values
+    return _view(dims, *default_axes(dims))
 
 
 def _per_axis(value: Any, ndim: int) -> tuple[int, ...]:
@@ -671,7 +663,7 @@ class _Converter:
                 self.where, f"{_node_label(self.graph, call.node)} gives no single tensor"
             )
         dims = tuple(int(size) for size in output.shape)
-        data = _Data("", dims, *(axes if axes is not None else _default_axes(dims)))
+        data = _Data("", dims, *(axes if axes is not None else default_axes(dims)))
         row_id = self._id(call.node, suffix)
         inputs = tuple(self.views[source] for source in sources)
         layer = self._with_tensors(layer, inputs[0], tensors, bias, row_id)
@@ -684,7 +676,7 @@ class _Converter:
             raise ModelFileError(
                 self.where,
                 f"{_node_label(self.graph, call.node)}: convcost computes {cost.output_shape} "
-                f"where torch gives {_dims_text(dims)} (a convcost bug: please report it)",
+                f"where torch gives {dims_text(dims)} (a convcost bug: please report it)",
             )
         self.rows.append(
             _Row(layer=layer, node=call.node, cost=cost, suffix=suffix, tensors=tensors)
@@ -1004,10 +996,6 @@ def _as_operator(layer: Layer, x: Shape, weights: int, bias: int, statistics: in
     )
 
 
-def _dims_text(dims: Sequence[int]) -> str:
-    return "x".join(map(str, dims)) if dims else "a scalar"
-
-
 def _raw(value: Any) -> Any:
     return value.raw if isinstance(value, _Const) else value
 
@@ -1094,7 +1082,7 @@ def _elementwise(op_type: str) -> Handler:
         ]
         layer = Operator(
             op_type=op_type,
-            shape=_sizes(_view(dims, *(axes or _default_axes(dims)))),
+            shape=_sizes(_view(dims, *(axes or default_axes(dims)))),
             operands=max(1, len(operands)),
         )
         cv.row(call, layer, (source.row,), axes=axes, tensors=cv.constants(call))
@@ -1317,7 +1305,7 @@ def _padding(value: Any, ndim: int) -> Padding:
         return "same-pytorch"
     if value == "valid":
         return "valid"
-    return _compact(_per_axis(value, ndim))
+    return compact(_per_axis(value, ndim))
 
 
 def _window(module: Any, call: _Call, names: Sequence[tuple[int, str, Any]]) -> list[Any]:
@@ -1348,10 +1336,10 @@ def _conv(cv: _Converter, call: _Call) -> None:
     kernel = tuple(int(size) for size in weight.shape[2:])
     layer = Conv(
         out_channels=int(weight.shape[0]),
-        kernel_size=_compact(kernel),
-        stride=_compact(_per_axis(stride, ndim)),
+        kernel_size=compact(kernel),
+        stride=compact(_per_axis(stride, ndim)),
         padding=_padding(padding, ndim),
-        dilation=_compact(_per_axis(dilation, ndim)),
+        dilation=compact(_per_axis(dilation, ndim)),
         groups=int(groups),
         bias=bias is not None,
     )
@@ -1400,11 +1388,11 @@ def _conv_transpose(cv: _Converter, call: _Call) -> None:
     ]
     layer = ConvTranspose(
         out_channels=int(weight.shape[1]) * int(groups),
-        kernel_size=_compact(kernel),
-        stride=_compact(strides),
-        padding=_compact(pads),
-        dilation=_compact(dilations),
-        output_padding=_compact([o - n for o, n in zip(out, natural)]),
+        kernel_size=compact(kernel),
+        stride=compact(strides),
+        padding=compact(pads),
+        dilation=compact(dilations),
+        output_padding=compact([o - n for o, n in zip(out, natural)]),
         groups=int(groups),
         bias=bias is not None,
     )
@@ -1517,14 +1505,14 @@ def _pool(kind: type[MaxPool] | type[AvgPool]) -> Handler:
         if stride is None or (isinstance(stride, (tuple, list)) and not stride):
             stride = kernel
         fields: dict[str, Any] = {
-            "kernel_size": _compact(_per_axis(kernel, ndim)),
-            "stride": _compact(_per_axis(stride, ndim)),
-            "padding": _compact(_per_axis(padding, ndim)),
+            "kernel_size": compact(_per_axis(kernel, ndim)),
+            "stride": compact(_per_axis(stride, ndim)),
+            "padding": compact(_per_axis(padding, ndim)),
             "ceil_mode": bool(ceil),
             "functional": module is None,
         }
         if kind is MaxPool:
-            fields["dilation"] = _compact(_per_axis(dilation, ndim))
+            fields["dilation"] = compact(_per_axis(dilation, ndim))
         _first_output(cv, call, kind(**fields), cv.nchw(call, x))
 
     return handle
@@ -1548,7 +1536,7 @@ def _adaptive(kind: type[AdaptiveAvgPool] | type[AdaptiveMaxPool]) -> Handler:
         result = call.result
         first = result if isinstance(result, cv.torch.Tensor) else result[0]
         sizes = tuple(int(size) for size in first.shape[2:])
-        layer = kind(output_size=_compact(sizes), functional=call.module is None)
+        layer = kind(output_size=compact(sizes), functional=call.module is None)
         _first_output(cv, call, layer, cv.nchw(call, x))
 
     return handle
@@ -1562,7 +1550,7 @@ def _upsample(cv: _Converter, call: _Call) -> None:
     dims = tuple(int(size) for size in call.result.shape)
     factors = [o // i if o % i == 0 else 0 for i, o in zip(x.dims[2:], dims[2:])]
     if mode in ("nearest", "nearest-exact") and x.batch == 0 and factors and all(factors):
-        cv.row(call, Upsample(scale_factor=_compact(factors)), (cv.nchw(call, x),))
+        cv.row(call, Upsample(scale_factor=compact(factors)), (cv.nchw(call, x),))
         return
     _elementwise("Resize")(cv, call)
 
@@ -1586,7 +1574,7 @@ def _pad(cv: _Converter, call: _Call) -> None:
         if all(side >= 0 for pair in pairs for side in pair):
             padding: Padding = tuple(pairs)
             if all(before == after for before, after in pairs):
-                padding = _compact([before for before, _ in pairs])
+                padding = compact([before for before, _ in pairs])
             cv.row(call, ZeroPad(padding=padding), (cv.nchw(call, x),))
             return
     _elementwise("Pad")(cv, call)

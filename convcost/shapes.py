@@ -17,6 +17,7 @@ when it is built). ``"valid"`` is no padding.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 from typing import Final, Literal, TypeAlias, cast, get_args
@@ -34,6 +35,9 @@ __all__ = [
     "channels_last_hint",
     "check_int_or_tuple",
     "check_padding",
+    "compact",
+    "default_axes",
+    "dims_text",
     "expand",
     "parse_shape",
     "resolve_padding",
@@ -88,6 +92,33 @@ class Shape:
     def channels_last(self) -> tuple[int, ...]:
         """The sizes in Keras order (spatial sizes, then channels)."""
         return (*self.spatial, self.channels)
+
+
+def compact(values: Sequence[int]) -> IntOrTuple:
+    """Per-axis values as a layer field takes them: one int when every axis of two or
+    more has the same value, else a tuple (a 1-D layer keeps its tuple, so that a rewrite
+    knows it has one axis).
+
+    >>> compact((3, 3)), compact((3, 1)), compact((3,))
+    (3, (3, 1), (3,))
+    """
+    values = tuple(int(value) for value in values)
+    if len(values) >= 2 and len(set(values)) == 1:
+        return values[0]
+    return values
+
+
+def dims_text(dims: Sequence[int]) -> str:
+    """A model file's tensor dims as text: ``1x3x224x224``, or ``a scalar``."""
+    return "x".join(map(str, dims)) if dims else "a scalar"
+
+
+def default_axes(dims: tuple[int, ...]) -> tuple[int | None, int | None]:
+    """The batch and channel axes of a model file's tensor in NCHW order: a leading axis
+    of 1 is the batch (rank 2 and more), the next one the channels."""
+    if len(dims) >= 2 and dims[0] == 1:
+        return 0, 1
+    return None, 0 if dims else None
 
 
 def _check_size(what: str, size: object) -> None:

@@ -594,6 +594,22 @@ def test_a_module_called_twice_counts_its_weights_once() -> None:
     assert rows["0_1"].cost.macs == rows["0"].cost.macs
 
 
+def test_a_one_axis_convolution_of_a_2d_model_is_read_as_one_axis() -> None:
+    """A Conv1d after a 2-D stage keeps its one-axis kernel, as the ONNX and Keras readers
+    keep it: the spatially separable family leaves it as it is, rewriting the Conv2d."""
+    from convcost.layers import SpatiallySeparableConv
+    from convcost.network import compare
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(2), nn.Conv1d(4, 8, 3))
+    cost = agrees(model, (3, 8, 8))
+    conv1d = cost.rows[-1].cost.layer
+    assert isinstance(conv1d, Conv)
+    assert conv1d.kernel_size == (3,)
+    spatial = compare(cost.network, ("regular", "spatially_separable")).cost("spatially_separable")
+    assert isinstance(spatial.rows[0].cost.layer, SpatiallySeparableConv)
+    assert spatial.rows[-1].cost == cost.rows[-1].cost
+
+
 def test_tied_weights_are_counted_once() -> None:
     """Two modules holding one Parameter: the second shares the first's weights when it
     holds nothing else; with a bias of its own, it counts only that bias."""
